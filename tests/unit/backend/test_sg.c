@@ -1,0 +1,574 @@
+/*
+ * The sg LUN handler (backend/handlers/sg.c): claims, open() errors over a
+ * fake sysfs, and the asynchronous command path on a real io_uring. A
+ * SOCK_SEQPACKET socket stands in for /dev/sgN: the test plays sg's part,
+ * receiving the written sg_io_hdr and sending it back completed. Some cases
+ * feed complete() made-up CQEs on a ring that is never submitted. The last
+ * case runs INQUIRY on a real /dev/sg* when the machine has one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sg.h"
+#include "sg_fakesys.h"
+#include "sg_io.h"
+#include "sg_lookup.h"
+#include "tap.h"
+
+#define TIMEOUT_S 5
+
+static const uint8_t INQUIRY[6] = {0x12, 0x00, 0x00, 0x00, 0x24, 0x00};
+
+/* One fake-sg world: a ring, a socket pair, a LUN over sv[0]. */
+static struct io_uring ring;
+static int sv[2] = {-1, -1};
+static struct lun *lun;
+
+static int world_up(unsigned entries)
+{
+    if (io_uring_queue_init(entries, &ring, 0) < 0)
+        return -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    /* As sg_dev_open() opens sg. */
+    if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0)
+        return -1;
+    return sg_lun_create(sv[0], 500000, &lun);
+}
+
+static void world_down(void)
+{
+    lun->ops->close(lun);    /* closes sv[0] */
+    if (sv[1] >= 0 && close(sv[1]) < 0)
+        TAP_DIAG("close: %s", strerror(errno));
+    sv[1] = -1;
+    io_uring_queue_exit(&ring);
+}
+
+static struct lun_cmd inquiry_cmd(uint8_t *buf, struct iovec *iov)
+{
+    *iov = (struct iovec){buf, 36};
+    struct lun_cmd cmd = {.dir = VSCSI_DIR_FROM_DEVICE, .iov = iov, .iov_cnt = 1,
+                          .data_len = 36, .cdb_len = 6};
+    memcpy(cmd.cdb, INQUIRY, 6);
+    return cmd;
+}
+
+/* Submits, waits for cmd's CQE and passes it to complete(). */
+static int step(struct lun_cmd *cmd, enum lun_step *out)
+{
+    struct io_uring_cqe *cqe;
+    struct __kernel_timespec ts = {.tv_sec = TIMEOUT_S};
+    if (io_uring_submit(&ring) < 0)
+        return -1;
+    int r = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+    if (r < 0) {
+        TAP_DIAG("no CQE: %s", strerror(-r));
+        return r;
+    }
+    if (cqe->user_data != (uint64_t)(uintptr_t)&cmd->tag || cmd->tag.kind != URING_TAG_LUN_CMD) {
+        TAP_DIAG("CQE for someone else");
+        io_uring_cqe_seen(&ring, cqe);
+        return -1;
+    }
+    *out = lun->ops->complete(lun, cmd, cqe, &ring);
+    io_uring_cqe_seen(&ring, cqe);
+    return 0;
+}
+
+/* sg's side: the header a write() hands it. */
+static ssize_t peer_recv(struct sg_io_hdr *hdr)
+{
+    struct pollfd p = {.fd = sv[1], .events = POLLIN};
+    if (poll(&p, 1, TIMEOUT_S * 1000) != 1)
+        return -1;
+    return recv(sv[1], hdr, sizeof(*hdr), 0);
+}
+
+static int peer_send(const void *buf, size_t len)
+{
+    return send(sv[1], buf, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* The last SQE queued on the ring (not yet submitted). */
+static const struct io_uring_sqe *last_sqe(void)
+{
+    return &ring.sq.sqes[(ring.sq.sqe_tail - 1) & ring.sq.ring_mask];
+}
+
+TEST(claims_sg_pdevs_only)
+{
+    CHECK(lun_sg_ops.claims("1:0:2:3"));
+    CHECK(lun_sg_ops.claims("naa.6001405000000001"));
+    CHECK(lun_sg_ops.claims("naa.60014050000000010000000000000001:0"));
+    CHECK(lun_sg_ops.claims("/dev/sg0"));
+    CHECK(lun_sg_ops.claims("/dev/sg32767"));
+    CHECK(!lun_sg_ops.claims("file:/var/lib/disk.img"));
+    CHECK(!lun_sg_ops.claims("null"));
+    CHECK(!lun_sg_ops.claims(""));
+    CHECK(!lun_sg_ops.claims("/dev/bsg/1:0:0:0"));
+    CHECK(!lun_sg_ops.claims("/dev/sda"));
+    CHECK(!lun_sg_ops.claims("naa.xyz"));
+    CHECK(!lun_sg_ops.claims("1:0:0"));
+    CHECK(!lun_sg_ops.claims("sg0"));
+    CHECK_STR_EQ(lun_sg_ops.name, "sg");
+    CHECK(lun_sg_ops.open && lun_sg_ops.close && lun_sg_ops.start && lun_sg_ops.complete &&
+          lun_sg_ops.reset);
+    CHECK(lun_ops_for_pdev("naa.6001405000000001:0") == &lun_sg_ops);
+    CHECK(lun_ops_for_pdev("/dev/sg3") == &lun_sg_ops);
+}
+
+TEST(open_errors)
+{
+    struct fakesys fs;
+    struct lun *l = (struct lun *)&fs;    /* sentinel: must stay untouched */
+    char err[256], want[512];
+    REQUIRE(fakesys_init(&fs) == 0);
+    REQUIRE(fakesys_add_device(&fs, "1:0:2:3", 1, "sg32765", NULL, 0) == 0);
+    REQUIRE(fakesys_add_device(&fs, "4:0:0:0", 8, NULL, NULL, 0) == 0);
+    struct lun_params params = {.sysfs_root = fs.root};
+
+    CHECK_INT_EQ(lun_sg_ops.open("1:0:0:9", &params, &l, err, sizeof(err)), -ENODEV);
+    snprintf(want, sizeof(want), "no SCSI device 1:0:0:9 in %s/bus/scsi/devices", fs.root);
+    CHECK_STR_EQ(err, want);
+    CHECK_INT_EQ(lun_sg_ops.open("4:0:0:0", &params, &l, err, sizeof(err)), -ENODEV);
+    CHECK_STR_EQ(err, "4:0:0:0 has no sg node (is the sg module loaded?)");
+    CHECK_INT_EQ(lun_sg_ops.open("/dev/sg4000000000", &params, &l, err, sizeof(err)), -ENOENT);
+    CHECK_STR_EQ(err, "cannot stat /dev/sg4000000000: No such file or directory");
+    if (access("/dev/sg32765", F_OK) < 0) {
+        CHECK_INT_EQ(lun_sg_ops.open("1:0:2:3", &params, &l, err, sizeof(err)), -ENOENT);
+        CHECK_STR_EQ(err, "cannot open /dev/sg32765: No such file or directory");
+    }
+    CHECK_INT_EQ(lun_sg_ops.open("4294967295:0:0:0", NULL, &l, err, sizeof(err)), -ENODEV);
+    CHECK_STR_EQ(err, "no SCSI device 4294967295:0:0:0 in /sys/bus/scsi/devices");
+    params.sysfs_root = NULL;
+    CHECK_INT_EQ(lun_sg_ops.open("4294967295:0:0:0", &params, &l, err, sizeof(err)), -ENODEV);
+    CHECK_STR_EQ(err, "no SCSI device 4294967295:0:0:0 in /sys/bus/scsi/devices");
+    CHECK(l == (struct lun *)&fs);
+    fakesys_remove(&fs);
+}
+
+TEST(inquiry_through_fake_sg)
+{
+    uint8_t buf[36] = {0};
+    struct iovec iov;
+    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    struct sg_io_hdr hdr;
+    enum lun_step s;
+    REQUIRE(world_up(8) == 0);
+
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    REQUIRE(step(&cmd, &s) == 0);              /* the write's CQE */
+    CHECK_INT_EQ(s, LUN_PENDING);              /* the read is queued */
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    CHECK_INT_EQ(hdr.interface_id, 'S');
+    CHECK_INT_EQ(hdr.dxfer_direction, SG_DXFER_FROM_DEV);
+    CHECK_INT_EQ(hdr.pack_id, 0);
+    CHECK(hdr.usr_ptr == &cmd);
+    CHECK_INT_EQ(hdr.cmd_len, 6);
+    CHECK_MEM_EQ(hdr.cmdp, INQUIRY, 6);
+    CHECK(hdr.dxferp == buf);
+    CHECK_INT_EQ(hdr.dxfer_len, 36);
+    CHECK_INT_EQ(hdr.timeout, 500000);         /* the LUN's default */
+    CHECK_INT_EQ(hdr.mx_sb_len, 96);
+    CHECK(hdr.sbp == cmd.sense);
+
+    /* The "device" answers 36 bytes of a tape drive's INQUIRY data. */
+    static const uint8_t data[36] = {0x01, 0x80, 0x06, 0x02, 31, 0, 0, 0,
+                                     'T', 'E', 'S', 'T', ' ', ' ', ' ', ' '};
+    memcpy(hdr.dxferp, data, sizeof(data));
+    hdr.status = 0;
+    hdr.resid = 0;
+    hdr.duration = 3;
+    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
+    REQUIRE(step(&cmd, &s) == 0);
+    CHECK_INT_EQ(s, LUN_DONE);
+    CHECK_INT_EQ(cmd.status, 0);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
+    CHECK_INT_EQ(cmd.sense_len, 0);
+    CHECK_INT_EQ(cmd.residual, 0);
+    CHECK_MEM_EQ(buf, data, 36);
+    world_down();
+}
+
+TEST(check_condition_through_fake_sg)
+{
+    uint8_t buf[36] = {0};
+    struct iovec iov;
+    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    struct sg_io_hdr hdr;
+    enum lun_step s;
+    REQUIRE(world_up(8) == 0);
+
+    /* A second command after a first one gets the next pack_id. */
+    for (int round = 0; round < 2; round++) {
+        cmd = inquiry_cmd(buf, &iov);
+        CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+        REQUIRE(step(&cmd, &s) == 0);
+        REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+        CHECK_INT_EQ(hdr.pack_id, round);
+        /* MEDIUM NOT PRESENT, 100 sense bytes offered: 96 kept. */
+        uint8_t *sense = hdr.sbp;
+        memset(sense, 0, 96);
+        sense[0] = 0x70;
+        sense[2] = 0x02;
+        sense[7] = 10;
+        sense[12] = 0x3a;
+        hdr.status = 0x02;
+        hdr.masked_status = 0x01;
+        hdr.driver_status = 0x08;
+        hdr.sb_len_wr = (unsigned char)(round == 0 ? 18 : 100);
+        hdr.resid = 36;
+        REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
+        REQUIRE(step(&cmd, &s) == 0);
+        CHECK_INT_EQ(s, LUN_DONE);
+        CHECK_INT_EQ(cmd.status, 0x02);
+        CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
+        CHECK_INT_EQ(cmd.sense_len, round == 0 ? 18 : 96);
+        CHECK_INT_EQ(cmd.sense[2], 0x02);
+        CHECK_INT_EQ(cmd.sense[12], 0x3a);
+        CHECK_INT_EQ(cmd.residual, 36);
+    }
+    world_down();
+}
+
+TEST(host_byte_and_timeout_through_fake_sg)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    struct sg_io_hdr hdr;
+    enum lun_step s;
+    REQUIRE(world_up(8) == 0);
+    cmd.timeout_ms = 7200000;    /* the guest's own: two hours */
+
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    REQUIRE(step(&cmd, &s) == 0);
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    CHECK_INT_EQ(hdr.timeout, 7200000);
+    hdr.host_status = 0x0f;      /* DID_TRANSPORT_FAILFAST */
+    hdr.resid = 36;
+    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
+    REQUIRE(step(&cmd, &s) == 0);
+    CHECK_INT_EQ(s, LUN_DONE);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_TRANSPORT_FAILFAST);
+    CHECK_INT_EQ(cmd.residual, 36);
+    world_down();
+}
+
+TEST(bad_completions_are_host_errors)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    struct sg_io_hdr hdr;
+    enum lun_step s;
+    REQUIRE(world_up(8) == 0);
+
+    /* Someone else's completion (pack_id differs). */
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    REQUIRE(step(&cmd, &s) == 0);
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    hdr.pack_id += 100;
+    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
+    REQUIRE(step(&cmd, &s) == 0);
+    CHECK_INT_EQ(s, LUN_DONE);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    CHECK_INT_EQ(cmd.residual, 36);
+
+    /* A short read. */
+    cmd = inquiry_cmd(buf, &iov);
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    REQUIRE(step(&cmd, &s) == 0);
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    CHECK_INT_EQ(hdr.pack_id, 1);
+    REQUIRE(peer_send(&hdr, 10) == 0);
+    REQUIRE(step(&cmd, &s) == 0);
+    CHECK_INT_EQ(s, LUN_DONE);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+
+    /* The write fails: the "device" is gone (EPIPE). */
+    REQUIRE(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+    CHECK_INT_EQ(close(sv[1]), 0);
+    sv[1] = -1;
+    cmd = inquiry_cmd(buf, &iov);
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    REQUIRE(step(&cmd, &s) == 0);
+    CHECK_INT_EQ(s, LUN_DONE);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    CHECK_INT_EQ(cmd.residual, 36);
+    world_down();
+}
+
+TEST(concurrent_commands_get_distinct_pack_ids)
+{
+    uint8_t buf[3][36];
+    struct iovec iov[3];
+    struct lun_cmd cmd[3];
+    struct sg_io_hdr hdr;
+    REQUIRE(world_up(8) == 0);
+
+    for (int i = 0; i < 3; i++) {
+        cmd[i] = inquiry_cmd(buf[i], &iov[i]);
+        CHECK_INT_EQ(lun->ops->start(lun, &cmd[i], &ring), LUN_PENDING);
+    }
+    REQUIRE(io_uring_submit(&ring) == 3);
+    bool seen[3] = {false, false, false};
+    for (int i = 0; i < 3; i++) {
+        REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+        REQUIRE(hdr.pack_id >= 0 && hdr.pack_id < 3);
+        CHECK(!seen[hdr.pack_id]);
+        seen[hdr.pack_id] = true;
+        CHECK(hdr.usr_ptr == &cmd[hdr.pack_id]);
+    }
+    /* sg gone (EOF) while all three wait for their completion. */
+    CHECK_INT_EQ(shutdown(sv[1], SHUT_WR), 0);
+    int done = 0;
+    for (int n = 0; n < 6 && done < 3; n++) {
+        struct io_uring_cqe *cqe;
+        struct __kernel_timespec ts = {.tv_sec = TIMEOUT_S};
+        REQUIRE(io_uring_submit(&ring) >= 0);
+        REQUIRE(io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0);
+        struct lun_cmd *c = NULL;
+        for (int i = 0; i < 3; i++)
+            if (cqe->user_data == (uint64_t)(uintptr_t)&cmd[i].tag)
+                c = &cmd[i];
+        REQUIRE(c);
+        if (lun->ops->complete(lun, c, cqe, &ring) == LUN_DONE) {
+            CHECK_INT_EQ(c->host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+            done++;
+        }
+        io_uring_cqe_seen(&ring, cqe);
+    }
+    CHECK_INT_EQ(done, 3);
+    world_down();
+}
+
+/* A made-up CQE for cmd. */
+static enum lun_step feed(struct lun_cmd *cmd, int res)
+{
+    struct io_uring_cqe cqe = {.user_data = (uint64_t)(uintptr_t)&cmd->tag, .res = res};
+    return lun->ops->complete(lun, cmd, &cqe, &ring);
+}
+
+TEST(write_errors_by_errno)
+{
+    static const struct {
+        int err;
+        uint8_t host;
+    } cases[] = {
+        {EAGAIN, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY}, {ENOMEM, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY},
+        {EBUSY, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY},  {EDOM, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY},
+        {EIO, XEN_VSCSIIF_RSLT_HOST_ERROR},       {ENODEV, XEN_VSCSIIF_RSLT_HOST_ERROR},
+        {EMSGSIZE, XEN_VSCSIIF_RSLT_HOST_ERROR},
+    };
+    uint8_t buf[36];
+    struct iovec iov;
+    REQUIRE(world_up(64) == 0);    /* 40 SQEs, never submitted */
+    /* 40 failed writes: each releases its pack_id, none runs out. */
+    for (int round = 0; round < 40; round++) {
+        unsigned i = (unsigned)round % (sizeof(cases) / sizeof(cases[0]));
+        struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+        CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+        const struct io_uring_sqe *sqe = last_sqe();
+        CHECK_INT_EQ(sqe->opcode, IORING_OP_WRITE);
+        CHECK_INT_EQ(feed(&cmd, -cases[i].err), LUN_DONE);
+        CHECK_INT_EQ(cmd.host, cases[i].host);
+        CHECK_INT_EQ(cmd.status, 0);
+        CHECK_INT_EQ(cmd.sense_len, 0);
+        CHECK_INT_EQ(cmd.residual, 36);
+    }
+    world_down();
+}
+
+TEST(read_eagain_queues_the_read_again)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    REQUIRE(world_up(64) == 0);
+
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    const struct io_uring_sqe *w = last_sqe();
+    CHECK_INT_EQ(w->opcode, IORING_OP_WRITE);
+    CHECK_INT_EQ(w->fd, sv[0]);
+    CHECK_INT_EQ(w->len, sizeof(struct sg_io_hdr));
+    CHECK(w->user_data == (uint64_t)(uintptr_t)&cmd.tag);
+    const uint64_t hdr_addr = w->addr;
+    const struct sg_io_hdr *hdr = (const struct sg_io_hdr *)(uintptr_t)hdr_addr;
+    CHECK_INT_EQ(hdr->pack_id, 0);
+
+    unsigned before = io_uring_sq_ready(&ring);
+    CHECK_INT_EQ(feed(&cmd, (int)sizeof(struct sg_io_hdr)), LUN_PENDING);
+    for (int again = 0; again < 3; again++) {
+        CHECK_INT_EQ(io_uring_sq_ready(&ring), before + 1 + (unsigned)again);
+        const struct io_uring_sqe *r = last_sqe();
+        CHECK_INT_EQ(r->opcode, IORING_OP_READ);
+        CHECK_INT_EQ(r->fd, sv[0]);
+        CHECK(r->addr == hdr_addr);
+        CHECK_INT_EQ(r->len, sizeof(struct sg_io_hdr));
+        CHECK(r->user_data == (uint64_t)(uintptr_t)&cmd.tag);
+        /* Woken by another command's completion. */
+        CHECK_INT_EQ(feed(&cmd, -EAGAIN), LUN_PENDING);
+    }
+    CHECK_INT_EQ(feed(&cmd, (int)sizeof(struct sg_io_hdr)), LUN_DONE);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
+    CHECK_INT_EQ(cmd.status, 0);
+    /* Queued SQEs are never submitted: the ring goes away with them. */
+    world_down();
+}
+
+TEST(lost_commands_keep_their_pack_ids)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    struct lun_cmd cmd[17];
+    REQUIRE(world_up(64) == 0);
+
+    /* 16 commands whose read() fails: sg may still hold them. */
+    for (int i = 0; i < 16; i++) {
+        cmd[i] = inquiry_cmd(buf, &iov);
+        CHECK_INT_EQ(lun->ops->start(lun, &cmd[i], &ring), LUN_PENDING);
+        CHECK_INT_EQ(feed(&cmd[i], (int)sizeof(struct sg_io_hdr)), LUN_PENDING);
+        CHECK_INT_EQ(feed(&cmd[i], -EIO), LUN_DONE);
+        CHECK_INT_EQ(cmd[i].host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    }
+    /* The 17th is refused at once, as sg's queue of 16 would. */
+    cmd[16] = inquiry_cmd(buf, &iov);
+    unsigned before = io_uring_sq_ready(&ring);
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd[16], &ring), LUN_DONE);
+    CHECK_INT_EQ(cmd[16].host, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
+    CHECK_INT_EQ(cmd[16].residual, 36);
+    CHECK_INT_EQ(io_uring_sq_ready(&ring), before);
+    world_down();
+}
+
+TEST(completed_commands_free_their_pack_ids)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    REQUIRE(world_up(128) == 0);    /* 80 SQEs, never submitted */
+    for (int i = 0; i < 40; i++) {
+        struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+        CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+        const struct sg_io_hdr *hdr = (const void *)(uintptr_t)last_sqe()->addr;
+        CHECK_INT_EQ(hdr->pack_id, i);
+        CHECK_INT_EQ(feed(&cmd, (int)sizeof(struct sg_io_hdr)), LUN_PENDING);
+        CHECK_INT_EQ(feed(&cmd, (int)sizeof(struct sg_io_hdr)), LUN_DONE);
+        CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
+    }
+    world_down();
+}
+
+TEST(unbuildable_command_fails_without_io)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    REQUIRE(world_up(8) == 0);
+    cmd.dir = VSCSI_DIR_NONE;                   /* NONE with data */
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_DONE);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    CHECK_INT_EQ(cmd.residual, 36);
+    cmd = inquiry_cmd(buf, &iov);
+    cmd.cdb_len = 3;
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_DONE);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    CHECK_INT_EQ(io_uring_sq_ready(&ring), 0);
+    /* Their slots were given back; the counter moved on past ids 0 and 1. */
+    cmd = inquiry_cmd(buf, &iov);
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    const struct sg_io_hdr *hdr = (const void *)(uintptr_t)last_sqe()->addr;
+    CHECK_INT_EQ(hdr->pack_id, 2);
+    world_down();
+}
+
+TEST(reset_and_close)
+{
+    REQUIRE(world_up(8) == 0);
+    /* A socket knows no SG_SCSI_RESET. */
+    CHECK_INT_EQ(lun->ops->reset(lun), -ENOTTY);
+    int fd = sv[0];
+    world_down();
+    CHECK_INT_EQ(fcntl(fd, F_GETFD), -1);
+    CHECK_INT_EQ(errno, EBADF);
+}
+
+TEST(real_device_inquiry)
+{
+    static char why[512];
+    glob_t g;
+    int gr = glob("/dev/sg[0-9]*", 0, NULL, &g);
+    if (gr == GLOB_NOMATCH)
+        TAP_SKIP("no /dev/sg* on this machine (no SCSI subsystem)");
+    REQUIRE(gr == 0);
+    char path[64];
+    int n = snprintf(path, sizeof(path), "%s", g.gl_pathv[0]);
+    globfree(&g);
+    REQUIRE(n > 0 && (size_t)n < sizeof(path));
+
+    struct lun *l = NULL;
+    char err[256] = "";
+    int r = lun_sg_ops.open(path, NULL, &l, err, sizeof(err));
+    if (r == -EACCES || r == -EPERM) {
+        snprintf(why, sizeof(why), "%s", err);
+        TAP_SKIP(why);
+    }
+    if (r < 0)
+        TAP_DIAG("%s", err);
+    REQUIRE(r == 0);
+    struct io_uring rr;
+    REQUIRE(io_uring_queue_init(8, &rr, 0) == 0);
+
+    uint8_t buf[96] = {0};
+    struct iovec iov = {buf, sizeof(buf)};
+    struct lun_cmd cmd = {.cdb = {0x12, 0, 0, 0, sizeof(buf), 0}, .cdb_len = 6,
+                          .dir = VSCSI_DIR_FROM_DEVICE, .iov = &iov, .iov_cnt = 1,
+                          .data_len = sizeof(buf)};
+    enum lun_step s = l->ops->start(l, &cmd, &rr);
+    for (int steps = 0; s == LUN_PENDING && steps < 1000; steps++) {
+        struct io_uring_cqe *cqe;
+        struct __kernel_timespec ts = {.tv_sec = 30};
+        REQUIRE(io_uring_submit(&rr) >= 0);
+        int w = io_uring_wait_cqe_timeout(&rr, &cqe, &ts);
+        if (w < 0)
+            TAP_DIAG("waiting for INQUIRY on %s: %s", path, strerror(-w));
+        REQUIRE(w == 0);
+        REQUIRE(cqe->user_data == (uint64_t)(uintptr_t)&cmd.tag);
+        s = l->ops->complete(l, &cmd, cqe, &rr);
+        io_uring_cqe_seen(&rr, cqe);
+    }
+    CHECK_INT_EQ(s, LUN_DONE);
+    CHECK_INT_EQ(cmd.status, 0);
+    CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
+    uint32_t got = cmd.data_len - cmd.residual;
+    TAP_DIAG("%s: INQUIRY %u bytes, type %u, \"%.8s\" \"%.16s\"", path, got, buf[0] & 0x1f,
+             (const char *)buf + 8, (const char *)buf + 16);
+    CHECK(got >= 36);
+    bool nonzero = false;
+    for (uint32_t i = 0; i < got; i++)
+        nonzero |= buf[i] != 0;
+    CHECK(nonzero);
+    CHECK_INT_EQ(buf[0] >> 5, 0);            /* peripheral qualifier: connected */
+    int type;
+    if (sg_lookup_type(NULL, path + 5, &type) == 0)
+        CHECK_INT_EQ(buf[0] & 0x1f, type);
+    else
+        TAP_DIAG("no sysfs type for %s: peripheral type not cross-checked", path);
+    l->ops->close(l);
+    io_uring_queue_exit(&rr);
+}
+
+TAP_MAIN(claims_sg_pdevs_only, open_errors, inquiry_through_fake_sg,
+         check_condition_through_fake_sg, host_byte_and_timeout_through_fake_sg,
+         bad_completions_are_host_errors, concurrent_commands_get_distinct_pack_ids,
+         write_errors_by_errno, read_eagain_queues_the_read_again,
+         lost_commands_keep_their_pack_ids, completed_commands_free_their_pack_ids,
+         unbuildable_command_fails_without_io, reset_and_close, real_device_inquiry)
