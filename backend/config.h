@@ -1,0 +1,24 @@
+/* Daemon settings, from the command line (backend/options.c). */
+#ifndef PVSCSID_CONFIG_H
+#define PVSCSID_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum datapath_mode {
+    DATAPATH_COPY,   /* grant copy into per-slot buffers (default) */
+    DATAPATH_MAP,    /* map the guest's pages for the duration of a command */
+};
+
+struct pvscsid_config {
+    unsigned workers;            /* I/O threads, each with its own io_uring */
+    enum datapath_mode datapath;
+    unsigned max_segments;       /* advertised in feature-sg-grant */
+    uint16_t backend_domid;      /* our own domain: backend/vscsi lives under it */
+    const char *sysfs_root;      /* "/sys"; tests point at a fake tree */
+    uint32_t block_size;         /* emulated disks (file:, null:) */
+    bool foreground;
+    const char *mgmt_socket;     /* NULL: management module off */
+};
+
+#endif

@@ -1,0 +1,254 @@
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "control.h"
+#include "device.h"
+#include "log.h"
+#include "worker.h"
+
+struct control {
+    const struct pvscsid_config *cfg;
+    struct xs_handle *xs;
+    struct device_env env;
+    struct worker **workers;
+    unsigned nr_workers, next_worker;
+    struct device *devices;
+    char root[64];                  /* /local/domain/<be>/backend/vscsi */
+};
+
+static struct worker *pick_worker(void *ctx)
+{
+    struct control *c = ctx;
+    /* Round robin: rings are long-lived, so this spreads them evenly. */
+    struct worker *w = c->workers[c->next_worker];
+    c->next_worker = (c->next_worker + 1) % c->nr_workers;
+    return w;
+}
+
+static struct device *find_device(struct control *c, uint16_t domid, uint32_t devid)
+{
+    for (struct device *d = c->devices; d; d = d->next)
+        if (d->domid == domid && d->devid == devid)
+            return d;
+    return NULL;
+}
+
+static void remove_device(struct control *c, struct device *d, bool answer)
+{
+    for (struct device **p = &c->devices; *p; p = &(*p)->next) {
+        if (*p == d) {
+            *p = d->next;
+            break;
+        }
+    }
+    log_info("vscsi-%u/%u: removed", (unsigned)d->domid, (unsigned)d->devid);
+    device_destroy(d, answer);
+}
+
+/* Strict decimal within [0, max]; -1 otherwise. */
+static long parse_id(const char *s, long max)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return (errno || *end || v > max) ? -1 : v;
+}
+
+/* Looks at one device: creates it if new, forgets it if its directory went
+ * away, else runs its state machine. */
+static void touch_device(struct control *c, uint16_t domid, uint32_t devid)
+{
+    struct device *d = find_device(c, domid, devid);
+    if (!d) {
+        d = device_new(&c->env, domid, devid);
+        if (!d) {
+            log_err("vscsi-%u/%u: out of memory", (unsigned)domid, (unsigned)devid);
+            return;
+        }
+        if (!device_exists(d)) {
+            device_destroy(d, false);
+            return;
+        }
+        d->next = c->devices;
+        c->devices = d;
+        log_info("vscsi-%u/%u: found", (unsigned)domid, (unsigned)devid);
+    } else if (!device_exists(d)) {
+        /* The toolstack removed the device: the guest is not listening. */
+        remove_device(c, d, false);
+        return;
+    }
+    device_changed(d);
+}
+
+/* Full rescan of backend/vscsi: new devices, vanished ones, every state. */
+static void rescan(struct control *c)
+{
+    unsigned nd = 0;
+    char **doms = xs_directory(c->xs, XBT_NULL, c->root, &nd);
+    for (unsigned i = 0; doms && i < nd; i++) {
+        long domid = parse_id(doms[i], 0x7fef);
+        if (domid < 0)
+            continue;
+        char path[96];
+        snprintf(path, sizeof(path), "%s/%ld", c->root, domid);
+        unsigned nv = 0;
+        char **devs = xs_directory(c->xs, XBT_NULL, path, &nv);
+        for (unsigned j = 0; devs && j < nv; j++) {
+            long devid = parse_id(devs[j], 0x7fffffff);
+            if (devid >= 0)
+                touch_device(c, (uint16_t)domid, (uint32_t)devid);
+        }
+        free(devs);
+    }
+    free(doms);
+    /* Devices whose directory is gone. */
+    struct device *d = c->devices;
+    while (d) {
+        struct device *next = d->next;
+        if (!device_exists(d))
+            remove_device(c, d, false);
+        d = next;
+    }
+}
+
+/* A domain that was introduced and no longer is has been destroyed. */
+static void check_domains(struct control *c)
+{
+    struct device *d = c->devices;
+    while (d) {
+        struct device *next = d->next;
+        if (d->domain_was_introduced && !xs_is_domain_introduced(c->xs, d->domid)) {
+            log_info("domain %u is gone", (unsigned)d->domid);
+            remove_device(c, d, false);
+        }
+        d = next;
+    }
+}
+
+static void on_watch(struct control *c, const char *path, const char *token)
+{
+    if (strcmp(token, "release") == 0) {
+        check_domains(c);
+        return;
+    }
+    if (strncmp(token, "fe:", 3) == 0) {
+        unsigned domid, devid;
+        if (sscanf(token, "fe:%u:%u", &domid, &devid) == 2 && find_device(c, (uint16_t)domid, devid))
+            touch_device(c, (uint16_t)domid, devid);
+        return;
+    }
+    /* Under backend/vscsi: <domid>/<devid>/... concerns one device; the
+     * root or a <domid> directory itself means "rescan". */
+    size_t rl = strlen(c->root);
+    if (strncmp(path, c->root, rl) != 0)
+        return;
+    const char *rest = path + rl;
+    unsigned domid, devid;
+    int used = 0;
+    if (sscanf(rest, "/%u/%u%n", &domid, &devid, &used) == 2 && domid < 0x7ff0 &&
+        (rest[used] == '/' || rest[used] == '\0'))
+        touch_device(c, (uint16_t)domid, devid);
+    else
+        rescan(c);
+}
+
+static int setup_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int control_run(const struct pvscsid_config *cfg)
+{
+    struct control c = {.cfg = cfg};
+    int rc = 1;
+    /* Block the signals before any thread starts, so workers inherit it. */
+    int sfd = setup_signals();
+    if (sfd < 0) {
+        log_err("signals: %s", strerror(errno));
+        return 1;
+    }
+    c.xs = xs_open(0);
+    if (!c.xs) {
+        log_err("cannot connect to xenstore: %s", strerror(errno));
+        goto out_sfd;
+    }
+    c.env = (struct device_env){.xs = c.xs, .cfg = cfg, .pick_worker = pick_worker, .ctx = &c};
+    snprintf(c.root, sizeof(c.root), "/local/domain/%u/backend/vscsi",
+             (unsigned)cfg->backend_domid);
+    c.workers = calloc(cfg->workers, sizeof(*c.workers));
+    if (!c.workers)
+        goto out_xs;
+    for (; c.nr_workers < cfg->workers; c.nr_workers++) {
+        c.workers[c.nr_workers] = worker_start(c.nr_workers, cfg);
+        if (!c.workers[c.nr_workers]) {
+            log_err("cannot start worker %u: %s", c.nr_workers, strerror(errno));
+            goto out_workers;
+        }
+    }
+    if (!xs_watch(c.xs, c.root, "be") || !xs_watch(c.xs, "@releaseDomain", "release")) {
+        log_err("cannot watch %s: %s", c.root, strerror(errno));
+        goto out_workers;
+    }
+    log_info("serving %s with %u worker%s, %s datapath, feature-sg-grant %u", c.root,
+             c.nr_workers, c.nr_workers == 1 ? "" : "s",
+             cfg->datapath == DATAPATH_MAP ? "grant map" : "grant copy", cfg->max_segments);
+    rescan(&c);
+
+    struct pollfd pfd[2] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
+                            {.fd = sfd, .events = POLLIN}};
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_err("poll: %s", strerror(errno));
+            break;
+        }
+        if (pfd[1].revents) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                    rescan(&c);
+                    continue;
+                }
+                log_info("signal %u: shutting down", si.ssi_signo);
+                rc = 0;
+                break;
+            }
+        }
+        char **w;
+        while ((w = xs_check_watch(c.xs)) != NULL) {
+            on_watch(&c, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
+            free(w);
+        }
+    }
+    /* Shutdown: answer what is in flight, then close every device. The
+     * frontends see us gone; xenstore states stay for a restarted daemon. */
+    while (c.devices)
+        remove_device(&c, c.devices, true);
+out_workers:
+    for (unsigned i = 0; i < c.nr_workers; i++)
+        worker_stop(c.workers[i]);
+    free(c.workers);
+out_xs:
+    xs_close(c.xs);
+out_sfd:
+    close(sfd);
+    return rc;
+}

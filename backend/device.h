@@ -1,0 +1,54 @@
+/*
+ * One vscsi device (backend/vscsi/<domid>/<devid>) and its xenbus state
+ * machine, run on the control thread, as Linux's xen-scsiback runs it
+ * (scsiback_frontend_changed, scsiback_do_lun_hotplug): probe to InitWait,
+ * connect on frontend Initialised, LUN add/remove walks over vscsi-devs,
+ * Reconfiguring/Reconfigured for hotplug, drain and disconnect on Closing.
+ * Every call re-reads xenstore: watch events only say "look again".
+ */
+#ifndef PVSCSID_DEVICE_H
+#define PVSCSID_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xenstore.h>
+
+#include "config.h"
+#include "worker.h"
+
+struct device_env {
+    struct xs_handle *xs;
+    const struct pvscsid_config *cfg;
+    /* Picks the worker for a newly connected ring. */
+    struct worker *(*pick_worker)(void *ctx);
+    void *ctx;
+};
+
+struct device {
+    const struct device_env *env;
+    uint16_t domid;
+    uint32_t devid;
+    char be_path[96];
+    char fe_path[128];              /* from the backend's "frontend" node */
+    char fe_watch_token[48];
+    bool fe_watched;
+    bool probed;                    /* feature-sg-grant written */
+    int state;                      /* backend state we last wrote */
+    bool domain_was_introduced;     /* for @releaseDomain */
+    struct ring_state *rs;          /* while connected */
+    struct device *next;
+};
+
+struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t devid);
+/* Re-reads the device's nodes and moves the state machine. */
+void device_changed(struct device *d);
+/* The backend directory went away, the domain died, or we shut down:
+ * drain (answering the guest only if `answer`), disconnect, close LUNs,
+ * drop the watch. Frees d. */
+void device_destroy(struct device *d, bool answer);
+/* True when the backend directory still exists. */
+bool device_exists(struct device *d);
+/* Counters of a connected device; false when not connected. */
+bool device_stats(struct device *d, struct ring_stats *out, unsigned *inflight);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * The request engine of one ring, run by its worker: takes requests off the
+ * shared ring (each copied once), validates them, routes them (LUN handler,
+ * REPORT LUNS emulation, ABORT/RESET, NO_CONNECT) and turns results into
+ * responses. Responses are put as commands finish and published in batches
+ * by dispatch_flush().
+ */
+#ifndef PVSCSID_DISPATCH_H
+#define PVSCSID_DISPATCH_H
+
+#include <liburing.h>
+
+#include "ring_state.h"
+
+/* Consumes every request the frontend has queued (until the final check
+ * says the ring is empty) and starts each. */
+void dispatch_ring(struct ring_state *rs, struct io_uring *uring);
+/* A CQE whose user_data is a command's tag. */
+void dispatch_cmd_cqe(struct lun_cmd *cmd, const struct io_uring_cqe *cqe,
+                      struct io_uring *uring);
+/* Publishes the responses put so far and notifies the frontend if the ring
+ * protocol asks for it. */
+void dispatch_flush(struct ring_state *rs);
+
+#endif

@@ -1,0 +1,186 @@
+/* Creation, connection and teardown of a ring's state; its LUN table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "ring_state.h"
+
+#define PAGE_SIZE 4096u
+
+/* Large per-slot buffers come from mmap: the kernel commits pages only
+ * when a transfer that large actually happens. */
+static void *map_anon(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void slot_free_buffers(struct slot *s, unsigned max_segments)
+{
+    if (s->buf)
+        munmap(s->buf, (size_t)max_segments * PAGE_SIZE);
+    free(s->indirect);
+    free(s->iov);
+    free(s->copy);
+    free(s->refs);
+}
+
+static int slot_alloc_buffers(struct slot *s, unsigned max_segments)
+{
+    s->indirect = calloc(max_segments, sizeof(*s->indirect));
+    s->iov = calloc(max_segments, sizeof(*s->iov));
+    /* Indirect pages are copied with the data segments' batch too. */
+    s->copy = calloc(max_segments + VSCSIIF_SG_TABLESIZE, sizeof(*s->copy));
+    s->refs = calloc(max_segments, sizeof(*s->refs));
+    s->buf = map_anon((size_t)max_segments * PAGE_SIZE);
+    if (!s->indirect || !s->iov || !s->copy || !s->refs || !s->buf)
+        return -ENOMEM;
+    return 0;
+}
+
+struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t domid,
+                                  uint32_t devid)
+{
+    struct ring_state *rs = calloc(1, sizeof(*rs));
+    if (!rs)
+        return NULL;
+    rs->cfg = cfg;
+    rs->domid = domid;
+    rs->devid = devid;
+    rs->limits.max_segments = cfg->max_segments;
+    snprintf(rs->name, sizeof(rs->name), "vscsi-%u/%u", (unsigned)domid, (unsigned)devid);
+    rs->evtchn_tag.kind = URING_TAG_EVTCHN;
+    int err = 0;
+    for (unsigned i = 0; i < VSCSI_RING_SIZE && !err; i++) {
+        rs->slots[i].rs = rs;
+        rs->slots[i].waiting_abort = -1;
+        err = slot_alloc_buffers(&rs->slots[i], cfg->max_segments);
+    }
+    if (!err) {
+        rs->gnttab = xengnttab_open(NULL, 0);
+        if (!rs->gnttab)
+            err = -errno;
+    }
+    if (!err) {
+        /* Map mode holds one request's pages per slot at most. */
+        uint32_t grants = (cfg->max_segments + 1) * VSCSI_RING_SIZE + 1;
+        if (xengnttab_set_max_grants(rs->gnttab, grants) < 0)
+            log_warn("%s: cannot raise the grant map limit to %u: %s", rs->name, grants,
+                     strerror(errno));
+        rs->evtchn = xenevtchn_open(NULL, 0);
+        if (!rs->evtchn)
+            err = -errno;
+    }
+    if (err) {
+        ring_state_free(rs);
+        errno = -err;
+        return NULL;
+    }
+    return rs;
+}
+
+int ring_state_connect(struct ring_state *rs, uint32_t ring_ref, evtchn_port_t remote_port)
+{
+    rs->sring = xengnttab_map_grant_ref(rs->gnttab, rs->domid, ring_ref,
+                                        PROT_READ | PROT_WRITE);
+    if (!rs->sring)
+        return errno ? -errno : -EINVAL;
+    xenevtchn_port_or_error_t port = xenevtchn_bind_interdomain(rs->evtchn, rs->domid,
+                                                                remote_port);
+    if (port < 0) {
+        int e = errno ? -errno : -EINVAL;
+        ring_state_disconnect(rs);
+        return e;
+    }
+    rs->port = (evtchn_port_t)port;
+    rs->port_bound = true;
+    vscsi_back_ring_init(&rs->ring, rs->sring);
+    rs->halted = false;
+    rs->detaching = false;
+    return 0;
+}
+
+void ring_state_disconnect(struct ring_state *rs)
+{
+    if (rs->port_bound && xenevtchn_unbind(rs->evtchn, rs->port) < 0)
+        log_warn("%s: unbind port %u: %s", rs->name, (unsigned)rs->port, strerror(errno));
+    rs->port_bound = false;
+    if (rs->sring && xengnttab_unmap(rs->gnttab, rs->sring, 1) < 0)
+        log_warn("%s: unmap ring: %s", rs->name, strerror(errno));
+    rs->sring = NULL;
+}
+
+void ring_state_free(struct ring_state *rs)
+{
+    if (!rs)
+        return;
+    ring_state_disconnect(rs);
+    for (unsigned i = 0; i < VSCSI_RING_SIZE; i++)
+        slot_free_buffers(&rs->slots[i], rs->cfg->max_segments);
+    if (rs->evtchn)
+        xenevtchn_close(rs->evtchn);
+    if (rs->gnttab)
+        xengnttab_close(rs->gnttab);
+    free(rs->luns);
+    free(rs);
+}
+
+struct lun_entry *ring_state_find_lun(struct ring_state *rs, uint16_t channel, uint16_t target,
+                                      uint16_t lun)
+{
+    for (unsigned i = 0; i < rs->nr_luns; i++) {
+        struct lun_entry *e = rs->luns[i];
+        if (!e->remove_waiter && e->vdev.channel == channel && e->vdev.target == target && e->vdev.lun == lun)
+            return e;
+    }
+    return NULL;
+}
+
+struct lun_entry *ring_state_find_index(struct ring_state *rs, unsigned index)
+{
+    for (unsigned i = 0; i < rs->nr_luns; i++)
+        if (rs->luns[i]->index == index && !rs->luns[i]->remove_waiter)
+            return rs->luns[i];
+    return NULL;
+}
+
+int ring_state_add_lun(struct ring_state *rs, unsigned index, const struct vscsi_hctl *vdev,
+                       struct lun *lun)
+{
+    if (ring_state_find_index(rs, index) ||
+        ring_state_find_lun(rs, (uint16_t)vdev->channel, (uint16_t)vdev->target,
+                            (uint16_t)vdev->lun))
+        return -EEXIST;
+    if (rs->nr_luns >= RING_MAX_LUNS)
+        return -ENOSPC;
+    if (rs->nr_luns == rs->cap_luns) {
+        unsigned cap = rs->cap_luns ? rs->cap_luns * 2 : 8;
+        struct lun_entry **n = realloc(rs->luns, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        rs->luns = n;
+        rs->cap_luns = cap;
+    }
+    struct lun_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    e->index = index;
+    e->vdev = *vdev;
+    e->lun = lun;
+    rs->luns[rs->nr_luns++] = e;
+    return 0;
+}
+
+void ring_state_drop_lun(struct ring_state *rs, struct lun_entry *e)
+{
+    for (unsigned i = 0; i < rs->nr_luns; i++) {
+        if (rs->luns[i] == e) {
+            rs->luns[i] = rs->luns[--rs->nr_luns];
+            free(e);
+            return;
+        }
+    }
+}

@@ -1,0 +1,377 @@
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "worker.h"
+
+#define URING_ENTRIES 256
+
+enum msg_type { MSG_ATTACH, MSG_DETACH, MSG_ADD_LUN, MSG_REMOVE_LUN, MSG_STATS, MSG_STOP };
+
+struct worker_msg {
+    enum msg_type type;
+    struct ring_state *rs;
+    bool answer;
+    unsigned index;
+    struct vscsi_hctl vdev;
+    struct lun *lun;               /* in: ADD; out: REMOVE */
+    struct lun_entry *entry;       /* REMOVE: the entry being drained */
+    struct ring_stats stats;
+    unsigned inflight;
+    int result;
+    bool done;
+    struct worker_msg *next;
+};
+
+struct worker {
+    unsigned id;
+    const struct pvscsid_config *cfg;
+    pthread_t thread;
+    struct io_uring uring;
+    int wake_fd;
+    struct uring_tag wake_tag;
+    uint64_t wake_buf;
+    bool stopping;
+    struct ring_state *rings;      /* attached rings */
+    pthread_mutex_t lock;          /* queue and done flags */
+    pthread_cond_t cond;
+    struct worker_msg *queue;
+};
+
+/* ---- control thread side --------------------------------------------------- */
+
+static void call(struct worker *w, struct worker_msg *m)
+{
+    m->done = false;
+    pthread_mutex_lock(&w->lock);
+    m->next = w->queue;
+    w->queue = m;
+    pthread_mutex_unlock(&w->lock);
+    uint64_t one = 1;
+    if (write(w->wake_fd, &one, sizeof(one)) != sizeof(one))
+        log_err("worker %u: wake: %s", w->id, strerror(errno));
+    pthread_mutex_lock(&w->lock);
+    while (!m->done)
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void worker_attach(struct worker *w, struct ring_state *rs)
+{
+    struct worker_msg m = {.type = MSG_ATTACH, .rs = rs};
+    call(w, &m);
+}
+
+void worker_detach(struct worker *w, struct ring_state *rs, bool answer)
+{
+    struct worker_msg m = {.type = MSG_DETACH, .rs = rs, .answer = answer};
+    call(w, &m);
+}
+
+int worker_add_lun(struct worker *w, struct ring_state *rs, unsigned index,
+                   const struct vscsi_hctl *vdev, struct lun *lun)
+{
+    struct worker_msg m = {.type = MSG_ADD_LUN, .rs = rs, .index = index, .vdev = *vdev,
+                           .lun = lun};
+    call(w, &m);
+    return m.result;
+}
+
+struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned index)
+{
+    struct worker_msg m = {.type = MSG_REMOVE_LUN, .rs = rs, .index = index};
+    call(w, &m);
+    return m.lun;
+}
+
+void worker_ring_stats(struct worker *w, struct ring_state *rs, struct ring_stats *out,
+                       unsigned *inflight)
+{
+    struct worker_msg m = {.type = MSG_STATS, .rs = rs};
+    call(w, &m);
+    *out = m.stats;
+    *inflight = m.inflight;
+}
+
+/* ---- worker thread side ------------------------------------------------------ */
+
+static void msg_done(struct worker *w, struct worker_msg *m)
+{
+    pthread_mutex_lock(&w->lock);
+    m->done = true;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void arm_poll(struct worker *w, int fd, struct uring_tag *tag)
+{
+    struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
+    if (!sqe) {
+        log_err("worker %u: no SQE for a poll", w->id);
+        return;
+    }
+    io_uring_prep_poll_add(sqe, fd, POLLIN);
+    io_uring_sqe_set_data(sqe, tag);
+}
+
+static void arm_wake(struct worker *w)
+{
+    struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
+    if (!sqe) {
+        log_err("worker %u: no SQE for the wake read", w->id);
+        return;
+    }
+    io_uring_prep_read(sqe, w->wake_fd, &w->wake_buf, sizeof(w->wake_buf), 0);
+    io_uring_sqe_set_data(sqe, &w->wake_tag);
+}
+
+static void ring_list_remove(struct worker *w, struct ring_state *rs)
+{
+    for (struct ring_state **p = &w->rings; *p; p = &(*p)->next) {
+        if (*p == rs) {
+            *p = rs->next;
+            rs->next = NULL;
+            return;
+        }
+    }
+}
+
+/* Event channel: take the pending port, unmask, serve the ring. */
+static void on_evtchn(struct worker *w, struct ring_state *rs)
+{
+    rs->poll_armed = false;
+    xenevtchn_port_or_error_t port;
+    while ((port = xenevtchn_pending(rs->evtchn)) >= 0) {
+        if (xenevtchn_unmask(rs->evtchn, (evtchn_port_t)port) < 0)
+            log_warn("%s: unmask: %s", rs->name, strerror(errno));
+    }
+    if (rs->detaching) {
+        /* Drained? Then the detach can finish (see check_waiters). */
+        return;
+    }
+    dispatch_ring(rs, &w->uring);
+    arm_poll(w, xenevtchn_fd(rs->evtchn), &rs->evtchn_tag);
+    rs->poll_armed = true;
+}
+
+static void handle_msg(struct worker *w, struct worker_msg *m)
+{
+    struct ring_state *rs = m->rs;
+    switch (m->type) {
+    case MSG_ATTACH:
+        rs->worker = w;
+        rs->next = w->rings;
+        w->rings = rs;
+        rs->detaching = false;
+        rs->detach_waiter = NULL;
+        /* Requests may be queued already: serve them, then wait. */
+        dispatch_ring(rs, &w->uring);
+        arm_poll(w, xenevtchn_fd(rs->evtchn), &rs->evtchn_tag);
+        rs->poll_armed = true;
+        msg_done(w, m);
+        return;
+    case MSG_DETACH:
+        rs->detaching = true;
+        rs->answer_on_detach = m->answer;
+        rs->detach_waiter = m;
+        if (rs->poll_armed) {
+            /* The poll's CQE (-ECANCELED or a last event) ends it. */
+            struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
+            if (sqe) {
+                io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)&rs->evtchn_tag);
+                io_uring_sqe_set_data(sqe, NULL);
+            }
+        }
+        return;   /* finished by check_waiters */
+    case MSG_ADD_LUN:
+        m->result = ring_state_add_lun(rs, m->index, &m->vdev, m->lun);
+        msg_done(w, m);
+        return;
+    case MSG_REMOVE_LUN: {
+        struct lun_entry *e = ring_state_find_index(rs, m->index);
+        if (!e) {
+            m->lun = NULL;
+            msg_done(w, m);
+            return;
+        }
+        e->remove_waiter = m;
+        m->entry = e;
+        return;   /* finished by check_waiters */
+    }
+    case MSG_STATS:
+        m->stats = rs->stats;
+        m->inflight = rs->inflight;
+        msg_done(w, m);
+        return;
+    case MSG_STOP:
+        w->stopping = true;
+        msg_done(w, m);
+        return;
+    }
+}
+
+static void take_messages(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct worker_msg *list = w->queue;
+    w->queue = NULL;
+    pthread_mutex_unlock(&w->lock);
+    /* The queue is LIFO; handle in arrival order. */
+    struct worker_msg *rev = NULL;
+    while (list) {
+        struct worker_msg *n = list->next;
+        list->next = rev;
+        rev = list;
+        list = n;
+    }
+    while (rev) {
+        struct worker_msg *n = rev->next;
+        handle_msg(w, rev);
+        rev = n;
+    }
+}
+
+/* After a batch: publish responses, finish detaches and LUN removals whose
+ * commands have drained. */
+static void after_batch(struct worker *w)
+{
+    struct ring_state *rs = w->rings;
+    while (rs) {
+        struct ring_state *next = rs->next;
+        dispatch_flush(rs);
+        for (unsigned i = 0; i < rs->nr_luns;) {
+            struct lun_entry *e = rs->luns[i];
+            if (e->remove_waiter && e->inflight == 0) {
+                struct worker_msg *m = e->remove_waiter;
+                m->lun = e->lun;
+                ring_state_drop_lun(rs, e);   /* moves the last entry here */
+                msg_done(w, m);
+                continue;
+            }
+            i++;
+        }
+        if (rs->detaching && rs->detach_waiter && rs->inflight == 0 && !rs->poll_armed) {
+            struct worker_msg *m = rs->detach_waiter;
+            rs->detach_waiter = NULL;
+            ring_list_remove(w, rs);
+            rs->worker = NULL;
+            msg_done(w, m);
+        }
+        rs = next;
+    }
+}
+
+static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
+{
+    struct uring_tag *tag = io_uring_cqe_get_data(cqe);
+    if (!tag)
+        return;   /* poll removals */
+    switch (tag->kind) {
+    case URING_TAG_LUN_CMD:
+        dispatch_cmd_cqe((struct lun_cmd *)((char *)tag - offsetof(struct lun_cmd, tag)), cqe,
+                         &w->uring);
+        return;
+    case URING_TAG_EVTCHN: {
+        struct ring_state *rs =
+            (struct ring_state *)((char *)tag - offsetof(struct ring_state, evtchn_tag));
+        if (cqe->res < 0 && cqe->res != -ECANCELED)
+            log_warn("%s: event channel poll: %s", rs->name, strerror(-cqe->res));
+        if (cqe->res == -ECANCELED || rs->detaching) {
+            rs->poll_armed = false;
+            return;
+        }
+        on_evtchn(w, rs);
+        return;
+    }
+    case URING_TAG_WAKE:
+        if (cqe->res < 0)
+            log_err("worker %u: wake read: %s", w->id, strerror(-cqe->res));
+        take_messages(w);
+        if (!w->stopping)
+            arm_wake(w);
+        return;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    char name[16];
+    snprintf(name, sizeof(name), "pvscsid-io%u", w->id);
+    pthread_setname_np(pthread_self(), name);
+    arm_wake(w);
+    while (!w->stopping) {
+        int r = io_uring_submit_and_wait(&w->uring, 1);
+        if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+            log_err("worker %u: io_uring_submit_and_wait: %s", w->id, strerror(-r));
+            break;
+        }
+        struct io_uring_cqe *cqes[64];
+        unsigned n;
+        while ((n = io_uring_peek_batch_cqe(&w->uring, cqes, 64)) > 0) {
+            for (unsigned i = 0; i < n; i++) {
+                handle_cqe(w, cqes[i]);
+                io_uring_cqe_seen(&w->uring, cqes[i]);
+            }
+        }
+        after_batch(w);
+    }
+    return NULL;
+}
+
+struct worker *worker_start(unsigned id, const struct pvscsid_config *cfg)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->id = id;
+    w->cfg = cfg;
+    w->wake_tag.kind = URING_TAG_WAKE;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    w->wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (w->wake_fd < 0)
+        goto fail;
+    int r = io_uring_queue_init(URING_ENTRIES, &w->uring, 0);
+    if (r < 0) {
+        errno = -r;
+        goto fail_fd;
+    }
+    r = pthread_create(&w->thread, NULL, worker_main, w);
+    if (r != 0) {
+        errno = r;
+        io_uring_queue_exit(&w->uring);
+        goto fail_fd;
+    }
+    return w;
+fail_fd:
+    close(w->wake_fd);
+fail:;
+    int e = errno;
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+    errno = e;
+    return NULL;
+}
+
+void worker_stop(struct worker *w)
+{
+    if (!w)
+        return;
+    struct worker_msg m = {.type = MSG_STOP};
+    call(w, &m);
+    pthread_join(w->thread, NULL);
+    io_uring_queue_exit(&w->uring);
+    close(w->wake_fd);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+}

@@ -1,0 +1,39 @@
+/*
+ * I/O worker threads. Each owns one io_uring and the rings attached to it:
+ * their event channel fds are polled through that io_uring, handler I/O is
+ * submitted to it, and nothing else touches those rings while attached.
+ * The control thread talks to a worker with synchronous calls (a message
+ * queue plus an eventfd the worker polls), so LUN tables and ring state
+ * need no locks.
+ */
+#ifndef PVSCSID_WORKER_H
+#define PVSCSID_WORKER_H
+
+#include <stdbool.h>
+
+#include "ring_state.h"
+
+struct worker;
+
+/* Starts a worker thread. NULL (errno set) on failure. */
+struct worker *worker_start(unsigned id, const struct pvscsid_config *cfg);
+/* Stops the thread; every ring must have been detached. */
+void worker_stop(struct worker *w);
+
+/* Hands a connected ring to the worker, which starts serving it. */
+void worker_attach(struct worker *w, struct ring_state *rs);
+/* Takes the ring back once every request on it has finished. answer:
+ * write their responses (frontend closing) or drop them (guest gone). */
+void worker_detach(struct worker *w, struct ring_state *rs, bool answer);
+/* Adds a LUN to an attached ring. 0, -EEXIST, -ENOSPC, -ENOMEM. */
+int worker_add_lun(struct worker *w, struct ring_state *rs, unsigned index,
+                   const struct vscsi_hctl *vdev, struct lun *lun);
+/* Removes dev-N: new commands for it get NO_CONNECT at once, the call
+ * returns when its running commands have finished, with the handler for
+ * the caller to close (NULL if there was no such LUN). */
+struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned index);
+/* A copy of the ring's counters (and its commands in flight). */
+void worker_ring_stats(struct worker *w, struct ring_state *rs, struct ring_stats *out,
+                       unsigned *inflight);
+
+#endif
