@@ -1,0 +1,59 @@
+/*
+ * A world for daemon tests: the hypervisor simulator, a private real
+ * xenstored, and the real pvscsid (built as pvscsid-sim: the daemon's own
+ * sources linked to the simulator) running as a child process.
+ *
+ *   struct daemon_world w;
+ *   REQUIRE(world_start(&w, NULL) == 0);         // extra daemon args or NULL
+ *   struct simguest *g = simguest_create(5, 1024, 0);
+ *   world_add_device(&w, 5, 0, luns, n);         // as a toolstack would
+ *   ...
+ *   CHECK_INT_EQ(world_stop(&w), 0);             // SIGTERM: clean exit
+ */
+#ifndef PVSCSI_DAEMON_WORLD_H
+#define PVSCSI_DAEMON_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "simfront.h"
+#include "toolstack.h"
+
+struct xs_handle;
+struct xs_harness;
+
+struct daemon_world {
+    struct xs_harness *xsh;
+    struct xs_handle *xs;
+    pid_t pid;
+    char tmpdir[64];          /* scratch files (backing files of LUNs) */
+};
+
+/* Starts simulator, xenstored and the daemon (with "-f -w 2" and extra,
+ * a NULL-terminated list). 0 or -1 (reason on stderr). */
+int world_start(struct daemon_world *w, const char *const *extra);
+/* SIGTERM to the daemon; returns its exit status (0 clean; sanitizer
+ * reports make it non-zero), or -1 if it had to be killed. Then stops
+ * xenstored and removes the simulator. */
+int world_stop(struct daemon_world *w);
+/* SIGTERM to the daemon only (the world stays): its exit status, or -1. */
+int world_stop_daemon_only(struct daemon_world *w);
+/* True while the daemon process runs. */
+bool world_daemon_alive(struct daemon_world *w);
+
+/* A file of `size` bytes in the world's scratch dir; writes its "file:" p-dev
+ * into pdev. 0 or -1. */
+int world_make_file(struct daemon_world *w, const char *name, uint64_t size, char *pdev,
+                    size_t pdev_size);
+
+/* Toolstack + guest probe + wait for Connected. NULL on failure. */
+struct simfront *world_attach(struct daemon_world *w, struct simguest *g, uint32_t devid,
+                              const struct toolstack_lun *luns, int n);
+/* The backend's dev-N state (-1 when missing). */
+int world_lun_state(struct daemon_world *w, uint16_t domid, uint32_t devid, unsigned index);
+/* Waits until dev-N reaches `state` (or is gone when state < 0). 0 or -1. */
+int world_wait_lun_state(struct daemon_world *w, uint16_t domid, uint32_t devid,
+                         unsigned index, int state, int timeout_ms);
+
+#endif
