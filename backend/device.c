@@ -58,11 +58,11 @@ static bool write_node(struct device *d, const char *dir, const char *node, cons
     return true;
 }
 
-static void write_state(struct device *d, const char *dir, int state)
+static bool write_state(struct device *d, const char *dir, int state)
 {
     char v[4];
     snprintf(v, sizeof(v), "%d", state);
-    write_node(d, dir, "state", v);
+    return write_node(d, dir, "state", v);
 }
 
 /* Like xenbus_switch_state: compares with what we last wrote (the
@@ -71,10 +71,11 @@ static void switch_state(struct device *d, int state)
 {
     if (d->state == state)
         return;
-    d->state = state;
     log_info("vscsi-%u/%u: backend %s", (unsigned)d->domid, (unsigned)d->devid,
              vscsi_xenbus_state_name(state));
-    write_state(d, d->be_path, state);
+    /* Recorded only once written, so the next event retries a failure. */
+    if (write_state(d, d->be_path, state))
+        d->state = state;
 }
 
 /* ---- LUNs --------------------------------------------------------------------- */
@@ -167,7 +168,7 @@ static void walk_luns(struct device *d, enum lun_walk op)
         char dir[224];
         snprintf(dir, sizeof(dir), "%s/%s", path, names[i]);
         int st = read_state(d, dir, "state");
-        bool present = ring_state_find_index(d->rs, (unsigned)index) != NULL;
+        bool present = worker_has_lun(d->rs->worker, d->rs, (unsigned)index);
         if (op == WALK_UPDATE_STATE) {
             if (st == XenbusStateInitialised && present)
                 write_state(d, dir, XenbusStateConnected);
@@ -180,8 +181,9 @@ static void walk_luns(struct device *d, enum lun_walk op)
             break;
         case XenbusStateConnected:
             /* A reconnecting frontend: the LUN is added again and offered
-             * as Initialised, so the guest adds it once more. */
-            if (present || add_lun(d, dir, (unsigned)index) == 0)
+             * as Initialised, so the guest adds it once more. One we serve
+             * already (a Reconfiguring walk) is left alone. */
+            if (!present && add_lun(d, dir, (unsigned)index) == 0)
                 write_state(d, dir, XenbusStateInitialised);
             break;
         case XenbusStateClosing:

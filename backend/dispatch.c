@@ -112,6 +112,12 @@ static void emulate_report_luns(struct slot *s)
             luns[n++] = (uint16_t)e->vdev.lun;
     }
     uint32_t alloc = report_luns_alloc_len(c->cdb);
+    /* Data-out buffers may be mapped read-only: the answer only goes into
+     * a buffer the guest offered for data-in. */
+    if (c->data_len && c->dir != VSCSI_DIR_FROM_DEVICE && c->dir != VSCSI_DIR_BIDIRECTIONAL) {
+        lun_cmd_check_condition(c, 0x05, 0x24, 0x00);
+        return;
+    }
     if (alloc < 16) {
         /* SPC: an allocation length under 16 is an invalid field. */
         lun_cmd_check_condition(c, 0x05, 0x24, 0x00);

@@ -145,6 +145,12 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
                 opt < 256 ? opt : '-');
         return 2;
     }
+    /* Map mode holds up to 16 x max_segments grant mappings per ring; keep
+     * one guest from eating dom0's maptrack. */
+    if (cfg->datapath == DATAPATH_MAP && cfg->max_segments > 1024) {
+        fprintf(stderr, "pvscsid: --datapath=map allows at most --max-segments=1024\n");
+        return 2;
+    }
     if (optind < argc) {
         fprintf(stderr, "pvscsid: unexpected argument \"%s\" (see --help)\n", argv[optind]);
         return 2;

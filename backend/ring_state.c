@@ -1,5 +1,6 @@
 /* Creation, connection and teardown of a ring's state; its LUN table. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,14 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
                      strerror(errno));
         rs->evtchn = xenevtchn_open(NULL, 0);
         if (!rs->evtchn)
+            err = -errno;
+    }
+    if (!err) {
+        /* xenevtchn_pending() is a read(2) of the device: non-blocking, it
+         * says "nothing more" instead of sleeping in the worker. */
+        int fd = xenevtchn_fd(rs->evtchn);
+        int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
             err = -errno;
     }
     if (err) {

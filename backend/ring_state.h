@@ -85,6 +85,7 @@ struct ring_state {
     struct worker *worker;
     struct uring_tag evtchn_tag;        /* user_data of the evtchn poll */
     bool poll_armed;
+    bool poll_cancelling;               /* poll_remove submitted */
     bool detaching;                     /* no new requests; drain */
     bool answer_on_detach;              /* false: guest gone, drop answers */
     bool halted;                        /* frontend broke the ring */

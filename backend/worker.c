@@ -13,7 +13,15 @@
 
 #define URING_ENTRIES 256
 
-enum msg_type { MSG_ATTACH, MSG_DETACH, MSG_ADD_LUN, MSG_REMOVE_LUN, MSG_STATS, MSG_STOP };
+enum msg_type {
+    MSG_ATTACH,
+    MSG_DETACH,
+    MSG_ADD_LUN,
+    MSG_REMOVE_LUN,
+    MSG_HAS_LUN,
+    MSG_STATS,
+    MSG_STOP,
+};
 
 struct worker_msg {
     enum msg_type type;
@@ -38,6 +46,7 @@ struct worker {
     int wake_fd;
     struct uring_tag wake_tag;
     uint64_t wake_buf;
+    bool wake_armed;
     bool stopping;
     struct ring_state *rings;      /* attached rings */
     pthread_mutex_t lock;          /* queue and done flags */
@@ -91,6 +100,13 @@ struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned 
     return m.lun;
 }
 
+bool worker_has_lun(struct worker *w, struct ring_state *rs, unsigned index)
+{
+    struct worker_msg m = {.type = MSG_HAS_LUN, .rs = rs, .index = index};
+    call(w, &m);
+    return m.result != 0;
+}
+
 void worker_ring_stats(struct worker *w, struct ring_state *rs, struct ring_stats *out,
                        unsigned *inflight)
 {
@@ -110,26 +126,44 @@ static void msg_done(struct worker *w, struct worker_msg *m)
     pthread_mutex_unlock(&w->lock);
 }
 
-static void arm_poll(struct worker *w, int fd, struct uring_tag *tag)
+/* Arms the ring's event channel poll; on failure after_batch retries. */
+static void arm_poll(struct worker *w, struct ring_state *rs)
 {
+    if (rs->poll_armed || rs->detaching)
+        return;
     struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
     if (!sqe) {
-        log_err("worker %u: no SQE for a poll", w->id);
+        log_warn("%s: no SQE for the event channel poll; retrying", rs->name);
         return;
     }
-    io_uring_prep_poll_add(sqe, fd, POLLIN);
-    io_uring_sqe_set_data(sqe, tag);
+    io_uring_prep_poll_add(sqe, xenevtchn_fd(rs->evtchn), POLLIN);
+    io_uring_sqe_set_data(sqe, &rs->evtchn_tag);
+    rs->poll_armed = true;
+}
+
+/* Asks for the armed poll to end (its CQE then says -ECANCELED). */
+static void cancel_poll(struct worker *w, struct ring_state *rs)
+{
+    if (!rs->poll_armed || rs->poll_cancelling)
+        return;
+    struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
+    if (!sqe)
+        return;   /* after_batch tries again */
+    io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)&rs->evtchn_tag);
+    io_uring_sqe_set_data(sqe, NULL);
+    rs->poll_cancelling = true;
 }
 
 static void arm_wake(struct worker *w)
 {
     struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
     if (!sqe) {
-        log_err("worker %u: no SQE for the wake read", w->id);
+        log_warn("worker %u: no SQE for the wake read; retrying", w->id);
         return;
     }
     io_uring_prep_read(sqe, w->wake_fd, &w->wake_buf, sizeof(w->wake_buf), 0);
     io_uring_sqe_set_data(sqe, &w->wake_tag);
+    w->wake_armed = true;
 }
 
 static void ring_list_remove(struct worker *w, struct ring_state *rs)
@@ -157,8 +191,7 @@ static void on_evtchn(struct worker *w, struct ring_state *rs)
         return;
     }
     dispatch_ring(rs, &w->uring);
-    arm_poll(w, xenevtchn_fd(rs->evtchn), &rs->evtchn_tag);
-    rs->poll_armed = true;
+    arm_poll(w, rs);
 }
 
 static void handle_msg(struct worker *w, struct worker_msg *m)
@@ -171,25 +204,20 @@ static void handle_msg(struct worker *w, struct worker_msg *m)
         w->rings = rs;
         rs->detaching = false;
         rs->detach_waiter = NULL;
+        rs->poll_armed = false;
+        rs->poll_cancelling = false;
         /* Requests may be queued already: serve them, then wait. */
         dispatch_ring(rs, &w->uring);
-        arm_poll(w, xenevtchn_fd(rs->evtchn), &rs->evtchn_tag);
-        rs->poll_armed = true;
+        arm_poll(w, rs);
         msg_done(w, m);
         return;
     case MSG_DETACH:
         rs->detaching = true;
         rs->answer_on_detach = m->answer;
         rs->detach_waiter = m;
-        if (rs->poll_armed) {
-            /* The poll's CQE (-ECANCELED or a last event) ends it. */
-            struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
-            if (sqe) {
-                io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)&rs->evtchn_tag);
-                io_uring_sqe_set_data(sqe, NULL);
-            }
-        }
-        return;   /* finished by check_waiters */
+        /* The poll's CQE (-ECANCELED or a last event) ends it. */
+        cancel_poll(w, rs);
+        return;   /* finished by after_batch */
     case MSG_ADD_LUN:
         m->result = ring_state_add_lun(rs, m->index, &m->vdev, m->lun);
         msg_done(w, m);
@@ -203,8 +231,12 @@ static void handle_msg(struct worker *w, struct worker_msg *m)
         }
         e->remove_waiter = m;
         m->entry = e;
-        return;   /* finished by check_waiters */
+        return;   /* finished by after_batch */
     }
+    case MSG_HAS_LUN:
+        m->result = ring_state_find_index(rs, m->index) != NULL;
+        msg_done(w, m);
+        return;
     case MSG_STATS:
         m->stats = rs->stats;
         m->inflight = rs->inflight;
@@ -243,9 +275,16 @@ static void take_messages(struct worker *w)
 static void after_batch(struct worker *w)
 {
     struct ring_state *rs = w->rings;
+    if (!w->wake_armed && !w->stopping)
+        arm_wake(w);
     while (rs) {
         struct ring_state *next = rs->next;
         dispatch_flush(rs);
+        /* Retries of SQEs that could not be had earlier. */
+        if (rs->detaching)
+            cancel_poll(w, rs);
+        else
+            arm_poll(w, rs);
         for (unsigned i = 0; i < rs->nr_luns;) {
             struct lun_entry *e = rs->luns[i];
             if (e->remove_waiter && e->inflight == 0) {
@@ -285,12 +324,14 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
             log_warn("%s: event channel poll: %s", rs->name, strerror(-cqe->res));
         if (cqe->res == -ECANCELED || rs->detaching) {
             rs->poll_armed = false;
+            rs->poll_cancelling = false;
             return;
         }
         on_evtchn(w, rs);
         return;
     }
     case URING_TAG_WAKE:
+        w->wake_armed = false;
         if (cqe->res < 0)
             log_err("worker %u: wake read: %s", w->id, strerror(-cqe->res));
         take_messages(w);
@@ -310,8 +351,10 @@ static void *worker_main(void *arg)
     while (!w->stopping) {
         int r = io_uring_submit_and_wait(&w->uring, 1);
         if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
-            log_err("worker %u: io_uring_submit_and_wait: %s", w->id, strerror(-r));
-            break;
+            /* Its rings can no longer be served and the control thread
+             * would wait on it forever: better to exit and be restarted. */
+            log_err("worker %u: io_uring_submit_and_wait: %s; exiting", w->id, strerror(-r));
+            _exit(EXIT_FAILURE);
         }
         struct io_uring_cqe *cqes[64];
         unsigned n;

@@ -32,6 +32,8 @@ int worker_add_lun(struct worker *w, struct ring_state *rs, unsigned index,
  * returns when its running commands have finished, with the handler for
  * the caller to close (NULL if there was no such LUN). */
 struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned index);
+/* True when dev-N is in the ring's LUN table (and not being removed). */
+bool worker_has_lun(struct worker *w, struct ring_state *rs, unsigned index);
 /* A copy of the ring's counters (and its commands in flight). */
 void worker_ring_stats(struct worker *w, struct ring_state *rs, struct ring_stats *out,
                        unsigned *inflight);

@@ -31,10 +31,10 @@ struct hostile {
     uint32_t list_gfn, list_ref;   /* an indirect segment list page */
 };
 
-static bool setup(struct hostile *h)
+static bool setup_with(struct hostile *h, const char *const *args)
 {
     memset(h, 0, sizeof(*h));
-    if (world_start(&h->w, NULL) < 0)
+    if (world_start(&h->w, args) < 0)
         return false;
     h->bad = simguest_create(BAD_GUEST, 1024, 0);
     h->good = simguest_create(GOOD_GUEST, 1024, 0);
@@ -63,6 +63,11 @@ static bool setup(struct hostile *h)
     h->list_gfn = (uint32_t)lgfn;
     h->list_ref = (uint32_t)r4;
     return true;
+}
+
+static bool setup(struct hostile *h)
+{
+    return setup_with(h, NULL);
 }
 
 static void teardown(struct hostile *h)
@@ -121,10 +126,11 @@ static void put_list(struct hostile *h, unsigned at, const struct scsiif_request
     memcpy(page + at, s, n * sizeof(*s));
 }
 
-TEST(every_malformed_request_gets_error)
+static void malformed_requests(const char *datapath)
 {
+    const char *args[] = {"--datapath", datapath, NULL};
     struct hostile h;
-    REQUIRE(setup(&h));
+    REQUIRE(setup_with(&h, args));
     struct vscsiif_request r;
 
     r = inquiry(&h, 1);
@@ -199,9 +205,30 @@ TEST(every_malformed_request_gets_error)
     r.nr_segments = 200;   /* ignored for task management */
     CHECK_INT_EQ(send_raw(&h, &r), XEN_VSCSIIF_RSLT_RESET_SUCCESS);
 
+    /* REPORT LUNS into a data-out (read-only) buffer: refused, not written
+     * (with grant map this page is mapped read-only). */
+    r = inquiry(&h, 3);
+    r.cmd_len = 12;
+    memset(r.cmnd, 0, sizeof(r.cmnd));
+    r.cmnd[0] = 0xa0;
+    r.cmnd[9] = 36;
+    r.sc_data_direction = VSCSI_DIR_TO_DEVICE;
+    r.seg[0].gref = h.ro_ref;
+    CHECK_INT_EQ(send_raw(&h, &r), VSCSI_STATUS_CHECK_CONDITION);
+
     CHECK_INT_EQ(simfront_stray_responses(h.fbad), 0);
     good_guest_served(&h);
     teardown(&h);
+}
+
+TEST(every_malformed_request_gets_error)
+{
+    malformed_requests("copy");
+}
+
+TEST(every_malformed_request_gets_error_grant_map)
+{
+    malformed_requests("map");
 }
 
 TEST(ring_overflow_halts_only_that_ring)
@@ -314,6 +341,7 @@ TEST(garbage_flood_does_not_starve_another_guest)
     teardown(&h);
 }
 
-TAP_MAIN(every_malformed_request_gets_error, ring_overflow_halts_only_that_ring,
+TAP_MAIN(every_malformed_request_gets_error, every_malformed_request_gets_error_grant_map,
+         ring_overflow_halts_only_that_ring,
          requests_rewritten_after_notify_are_answered_once,
          garbage_flood_does_not_starve_another_guest)

@@ -62,6 +62,10 @@ TEST(bad_values_are_usage_errors)
         {"pvscsid", "--log-level=loud", NULL},  {"pvscsid", "--backend-domid=-1", NULL},
         {"pvscsid", "--no-such-option", NULL},  {"pvscsid", "stray", NULL},
     };
+    char *map_big[] = {"pvscsid", "--datapath=map", "--max-segments=2048", NULL};
+    CHECK_INT_EQ(parse(&cfg, &lvl, 3, map_big), 2);
+    char *map_ok[] = {"pvscsid", "--datapath=map", "--max-segments=1024", NULL};
+    CHECK_INT_EQ(parse(&cfg, &lvl, 3, map_ok), -1);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         CHECK_INT_EQ(parse(&cfg, &lvl, 2, cases[i]), 2);
 }
