@@ -20,6 +20,8 @@ struct control {
     struct worker **workers;
     unsigned nr_workers, next_worker;
     struct device *devices;
+    unsigned draining;              /* destroyed devices still draining */
+    struct detach_sink sink;
     char root[64];                  /* /local/domain/<be>/backend/vscsi */
 };
 
@@ -49,7 +51,20 @@ static void remove_device(struct control *c, struct device *d, bool answer)
         }
     }
     log_info("vscsi-%u/%u: removed", (unsigned)d->domid, (unsigned)d->devid);
-    device_destroy(d, answer);
+    if (!device_destroy(d, answer))
+        c->draining++;
+}
+
+/* Rings the workers finished draining. */
+static void take_drained(struct control *c)
+{
+    struct ring_state *rs = detach_sink_take(&c->sink);
+    while (rs) {
+        struct ring_state *next = rs->next;
+        if (device_drained(rs->owner))
+            c->draining--;
+        rs = next;
+    }
 }
 
 /* Strict decimal within [0, max]; -1 otherwise. */
@@ -75,7 +90,7 @@ static void touch_device(struct control *c, uint16_t domid, uint32_t devid)
             return;
         }
         if (!device_exists(d)) {
-            device_destroy(d, false);
+            (void)device_destroy(d, false);   /* never connected: freed */
             return;
         }
         d->next = c->devices;
@@ -189,12 +204,17 @@ int control_run(const struct pvscsid_config *cfg)
         log_err("cannot connect to xenstore: %s", strerror(errno));
         goto out_sfd;
     }
-    c.env = (struct device_env){.xs = c.xs, .cfg = cfg, .pick_worker = pick_worker, .ctx = &c};
+    if (detach_sink_init(&c.sink) < 0) {
+        log_err("eventfd: %s", strerror(errno));
+        goto out_xs;
+    }
+    c.env = (struct device_env){.xs = c.xs, .cfg = cfg, .pick_worker = pick_worker, .ctx = &c,
+                                .sink = &c.sink};
     snprintf(c.root, sizeof(c.root), "/local/domain/%u/backend/vscsi",
              (unsigned)cfg->backend_domid);
     c.workers = calloc(cfg->workers, sizeof(*c.workers));
     if (!c.workers)
-        goto out_xs;
+        goto out_sink;
     for (; c.nr_workers < cfg->workers; c.nr_workers++) {
         c.workers[c.nr_workers] = worker_start(c.nr_workers, cfg);
         if (!c.workers[c.nr_workers]) {
@@ -211,10 +231,11 @@ int control_run(const struct pvscsid_config *cfg)
              cfg->datapath == DATAPATH_MAP ? "grant map" : "grant copy", cfg->max_segments);
     rescan(&c);
 
-    struct pollfd pfd[2] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
-                            {.fd = sfd, .events = POLLIN}};
+    struct pollfd pfd[3] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
+                            {.fd = sfd, .events = POLLIN},
+                            {.fd = c.sink.efd, .events = POLLIN}};
     for (;;) {
-        if (poll(pfd, 2, -1) < 0) {
+        if (poll(pfd, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             log_err("poll: %s", strerror(errno));
@@ -232,6 +253,8 @@ int control_run(const struct pvscsid_config *cfg)
                 break;
             }
         }
+        if (pfd[2].revents)
+            take_drained(&c);
         char **w;
         while ((w = xs_check_watch(c.xs)) != NULL) {
             on_watch(&c, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
@@ -242,10 +265,18 @@ int control_run(const struct pvscsid_config *cfg)
      * frontends see us gone; xenstore states stay for a restarted daemon. */
     while (c.devices)
         remove_device(&c, c.devices, true);
+    while (c.draining > 0) {
+        struct pollfd p = {.fd = c.sink.efd, .events = POLLIN};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            break;
+        take_drained(&c);
+    }
 out_workers:
     for (unsigned i = 0; i < c.nr_workers; i++)
         worker_stop(c.workers[i]);
     free(c.workers);
+out_sink:
+    detach_sink_destroy(&c.sink);
 out_xs:
     xs_close(c.xs);
 out_sfd:

@@ -227,12 +227,20 @@ static int connect_ring(struct device *d)
     return 0;
 }
 
+/* Starts handing the ring back: the worker drains it (answering the guest
+ * or not) without holding up this thread; device_drained() finishes. */
 static void disconnect_ring(struct device *d, bool answer)
 {
-    if (!d->rs)
+    if (!d->rs || d->draining)
         return;
+    d->draining = true;
+    d->rs->owner = d;
+    worker_detach_async(d->rs->worker, d->rs, answer, d->env->sink);
+}
+
+static void free_ring(struct device *d)
+{
     struct ring_state *rs = d->rs;
-    worker_detach(rs->worker, rs, answer);
     /* Back on the control thread: close every LUN, unmap, unbind. */
     for (unsigned i = 0; i < rs->nr_luns; i++) {
         rs->luns[i]->lun->ops->close(rs->luns[i]->lun);
@@ -241,6 +249,7 @@ static void disconnect_ring(struct device *d, bool answer)
     rs->nr_luns = 0;
     ring_state_free(rs);
     d->rs = NULL;
+    d->draining = false;
     log_info("vscsi-%u/%u: disconnected", (unsigned)d->domid, (unsigned)d->devid);
 }
 
@@ -284,6 +293,8 @@ static void probe(struct device *d)
 
 void device_changed(struct device *d)
 {
+    if (d->draining || d->dying)
+        return;   /* device_drained() looks again */
     if (!read_frontend(d))
         return;   /* the toolstack has not written everything yet */
     if (!d->probed) {
@@ -315,12 +326,11 @@ void device_changed(struct device *d)
         }
         break;
     case XenbusStateClosing:
-        disconnect_ring(d, true);
-        switch_state(d, XenbusStateClosing);
-        break;
     case XenbusStateClosed:
+        /* As xen-scsiback: every request answered before we let go. */
         disconnect_ring(d, true);
-        switch_state(d, XenbusStateClosed);
+        if (!d->rs)
+            switch_state(d, fe);
         break;
     case XenbusStateReconfiguring:
         if (d->rs && d->state != XenbusStateReconfigured) {
@@ -344,7 +354,7 @@ bool device_exists(struct device *d)
 
 bool device_stats(struct device *d, struct ring_stats *out, unsigned *inflight)
 {
-    if (!d->rs || !d->rs->worker)
+    if (!d->rs || d->draining)
         return false;
     worker_ring_stats(d->rs->worker, d->rs, out, inflight);
     return true;
@@ -363,9 +373,8 @@ struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t
     return d;
 }
 
-void device_destroy(struct device *d, bool answer)
+static void free_device(struct device *d)
 {
-    disconnect_ring(d, answer);
     if (d->fe_watched) {
         char path[160];
         snprintf(path, sizeof(path), "%s/state", d->fe_path);
@@ -374,4 +383,26 @@ void device_destroy(struct device *d, bool answer)
                      strerror(errno));
     }
     free(d);
+}
+
+bool device_destroy(struct device *d, bool answer)
+{
+    d->dying = true;
+    if (!d->rs) {
+        free_device(d);
+        return true;
+    }
+    disconnect_ring(d, answer);
+    return false;
+}
+
+bool device_drained(struct device *d)
+{
+    free_ring(d);
+    if (d->dying) {
+        free_device(d);
+        return true;
+    }
+    device_changed(d);
+    return false;
 }

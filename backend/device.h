@@ -22,6 +22,8 @@ struct device_env {
     /* Picks the worker for a newly connected ring. */
     struct worker *(*pick_worker)(void *ctx);
     void *ctx;
+    /* Where workers report rings they finished draining. */
+    struct detach_sink *sink;
 };
 
 struct device {
@@ -35,7 +37,9 @@ struct device {
     bool probed;                    /* feature-sg-grant written */
     int state;                      /* backend state we last wrote */
     bool domain_was_introduced;     /* for @releaseDomain */
-    struct ring_state *rs;          /* while connected */
+    struct ring_state *rs;          /* while connected (or draining) */
+    bool draining;                  /* ring handed back, not yet returned */
+    bool dying;                     /* free once drained */
     struct device *next;
 };
 
@@ -44,8 +48,12 @@ struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t
 void device_changed(struct device *d);
 /* The backend directory went away, the domain died, or we shut down:
  * drain (answering the guest only if `answer`), disconnect, close LUNs,
- * drop the watch. Frees d. */
-void device_destroy(struct device *d, bool answer);
+ * drop the watch. Returns true when d is freed; false when its ring is
+ * still draining: device_drained() frees it later. */
+bool device_destroy(struct device *d, bool answer);
+/* Its ring came back from the worker (see struct detach_sink): finishes the
+ * disconnect and moves the state machine on. True when d was freed. */
+bool device_drained(struct device *d);
 /* True when the backend directory still exists. */
 bool device_exists(struct device *d);
 /* Counters of a connected device; false when not connected. */

@@ -97,7 +97,9 @@ struct ring_state {
     struct lun_entry **luns;            /* entries never move: slots point at them */
     unsigned nr_luns, cap_luns;
     struct ring_stats stats;
-    /* Worker's list of its rings. */
+    /* The device it belongs to (control thread's business). */
+    void *owner;
+    /* Worker's list of its rings; then the detach sink's list. */
     struct ring_state *next;
 };
 

@@ -35,6 +35,7 @@ struct worker_msg {
     unsigned inflight;
     int result;
     bool done;
+    struct detach_sink *sink;      /* async DETACH: report here, free msg */
     struct worker_msg *next;
 };
 
@@ -54,9 +55,50 @@ struct worker {
     struct worker_msg *queue;
 };
 
+/* ---- detach sink ----------------------------------------------------------- */
+
+int detach_sink_init(struct detach_sink *sink)
+{
+    sink->done = NULL;
+    sink->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (sink->efd < 0)
+        return -errno;
+    pthread_mutex_init(&sink->lock, NULL);
+    return 0;
+}
+
+void detach_sink_destroy(struct detach_sink *sink)
+{
+    close(sink->efd);
+    pthread_mutex_destroy(&sink->lock);
+}
+
+static void detach_sink_push(struct detach_sink *sink, struct ring_state *rs)
+{
+    pthread_mutex_lock(&sink->lock);
+    rs->next = sink->done;
+    sink->done = rs;
+    pthread_mutex_unlock(&sink->lock);
+    uint64_t one = 1;
+    if (write(sink->efd, &one, sizeof(one)) != sizeof(one))
+        log_err("detach sink: %s", strerror(errno));
+}
+
+struct ring_state *detach_sink_take(struct detach_sink *sink)
+{
+    uint64_t n;
+    if (read(sink->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        log_err("detach sink: %s", strerror(errno));
+    pthread_mutex_lock(&sink->lock);
+    struct ring_state *list = sink->done;
+    sink->done = NULL;
+    pthread_mutex_unlock(&sink->lock);
+    return list;
+}
+
 /* ---- control thread side --------------------------------------------------- */
 
-static void call(struct worker *w, struct worker_msg *m)
+static void post(struct worker *w, struct worker_msg *m)
 {
     m->done = false;
     pthread_mutex_lock(&w->lock);
@@ -66,6 +108,11 @@ static void call(struct worker *w, struct worker_msg *m)
     uint64_t one = 1;
     if (write(w->wake_fd, &one, sizeof(one)) != sizeof(one))
         log_err("worker %u: wake: %s", w->id, strerror(errno));
+}
+
+static void call(struct worker *w, struct worker_msg *m)
+{
+    post(w, m);
     pthread_mutex_lock(&w->lock);
     while (!m->done)
         pthread_cond_wait(&w->cond, &w->lock);
@@ -82,6 +129,20 @@ void worker_detach(struct worker *w, struct ring_state *rs, bool answer)
 {
     struct worker_msg m = {.type = MSG_DETACH, .rs = rs, .answer = answer};
     call(w, &m);
+}
+
+void worker_detach_async(struct worker *w, struct ring_state *rs, bool answer,
+                         struct detach_sink *sink)
+{
+    struct worker_msg *m = calloc(1, sizeof(*m));
+    if (!m) {
+        /* No memory for a message: fall back to waiting. */
+        worker_detach(w, rs, answer);
+        detach_sink_push(sink, rs);
+        return;
+    }
+    *m = (struct worker_msg){.type = MSG_DETACH, .rs = rs, .answer = answer, .sink = sink};
+    post(w, m);
 }
 
 int worker_add_lun(struct worker *w, struct ring_state *rs, unsigned index,
@@ -301,7 +362,13 @@ static void after_batch(struct worker *w)
             rs->detach_waiter = NULL;
             ring_list_remove(w, rs);
             rs->worker = NULL;
-            msg_done(w, m);
+            if (m->sink) {
+                struct detach_sink *sink = m->sink;
+                free(m);
+                detach_sink_push(sink, rs);
+            } else {
+                msg_done(w, m);
+            }
         }
         rs = next;
     }

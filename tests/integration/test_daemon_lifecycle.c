@@ -6,6 +6,8 @@
  * mappings, bound ports) and by LSan at the daemon's exit.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -397,6 +399,69 @@ TEST(abort_and_reset_of_running_commands)
     CHECK_INT_EQ(world_stop(&w), 0);
 }
 
+struct closer {
+    struct simfront *f;
+    int rc;
+};
+
+static void *close_thread(void *arg)
+{
+    struct closer *c = arg;
+    c->rc = simfront_close(c->f, 10000);
+    return NULL;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+TEST(draining_ring_does_not_hold_up_other_guests)
+{
+    struct daemon_world w;
+    REQUIRE(world_start(&w, NULL) == 0);
+    struct simguest *a = simguest_create(GUEST, 512, 0);
+    struct simguest *b = simguest_create(GUEST + 1, 512, 0);
+    REQUIRE(a && b);
+    static const struct toolstack_lun slow = {0, "null:64M,lat=2500ms", "0:0:0:0"};
+    static const struct toolstack_lun fast = {0, "null", "0:0:0:0"};
+    struct simfront *fa = world_attach(&w, a, 0, &slow, 1);
+    REQUIRE(fa);
+    /* Guest A closes with a 2.5 s command running: its ring drains... */
+    struct vscsi_hctl l0 = {0, 0, 0, 0};
+    const uint8_t r10[10] = {0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0};
+    static uint8_t buf[4096];
+    struct simfront_cmd c;
+    simfront_cmd_init(&c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
+    REQUIRE(simfront_submit(fa, &c) >= 0);
+    struct closer cl = {fa, -1};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, close_thread, &cl) == 0);
+    usleep(100000);
+    /* ...while guest B connects and is served without waiting for it. */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct simfront *fb = world_attach(&w, b, 0, &fast, 1);
+    CHECK(fb != NULL);
+    uint8_t inq[96];
+    struct simfront_cmd ci;
+    if (fb)
+        CHECK_INT_EQ(exec_cdb(fb, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, inq, 96, &ci), 0);
+    long took = ms_since(&t0);
+    TAP_DIAG("guest B connected and served in %ld ms while A drained", took);
+    CHECK(took < 1500);
+    pthread_join(t, NULL);
+    CHECK_INT_EQ(cl.rc, 0);
+    CHECK(c.done);
+    CHECK_INT_EQ(c.rslt, 0);   /* answered before the ring was let go */
+    simguest_destroy(a);
+    simguest_destroy(b);
+    CHECK_INT_EQ(world_stop(&w), 0);
+}
+
 TAP_MAIN(handshake_luns_and_emulation, lun_hotplug_add_and_remove,
          domain_death_with_io_in_flight, sigterm_with_connected_guests_exits_cleanly,
-         nodes_written_in_any_order, abort_and_reset_of_running_commands)
+         nodes_written_in_any_order, abort_and_reset_of_running_commands,
+         draining_ring_does_not_hold_up_other_guests)
