@@ -385,6 +385,7 @@ TEST(abort_and_reset_of_running_commands)
     CHECK_INT_EQ(simfront_wait(f, &c[0], 5000), 0);
     CHECK_INT_EQ(c[0].rslt, 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 1, 6, 3000), 0);
+    CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);   /* hotplug over */
 
     /* The frontend closing with commands running: they are answered
      * before the backend lets go of the ring. */
