@@ -5,7 +5,9 @@
  * flight, and a clean SIGTERM. Leaks are counted in the simulator (grant
  * mappings, bound ports) and by LSan at the daemon's exit.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdlib.h>
@@ -155,10 +157,38 @@ TEST(handshake_luns_and_emulation)
     CHECK_INT_EQ(world_stop(&w), 0);
 }
 
+/* Open file descriptors of the daemon process, not counting the hypervisor
+ * simulator's own (its lock file and guest RAM, cached per process). */
+static int daemon_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char link[384], target[256];
+        snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
+        ssize_t l = readlink(link, target, sizeof(target) - 1);
+        target[l > 0 ? l : 0] = '\0';
+        if (!strstr(target, "/xensim."))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 TEST(lun_hotplug_add_and_remove)
 {
     struct daemon_world w;
     REQUIRE(world_start(&w, NULL) == 0);
+    usleep(100000);   /* let it open its own descriptors first */
+    int fds_idle = daemon_fds(w.pid);
+    CHECK(fds_idle > 0);
     struct simguest *g = simguest_create(GUEST, 512, 0);
     REQUIRE(g);
     static const struct toolstack_lun lun0 = {0, "null:16M", "0:0:0:0"};
@@ -196,9 +226,21 @@ TEST(lun_hotplug_add_and_remove)
     CHECK_INT_EQ(simfront_wait_lun(f, &v1, true, 5000), 0);
     CHECK_INT_EQ(exec_cdb(f, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
     CHECK_INT_EQ(c.rslt, 0);
+    CHECK(daemon_fds(w.pid) > fds_idle);   /* gntdev, evtchn of the ring */
 
     simguest_destroy(g);
     CHECK_INT_EQ(wait_released(GUEST, 0, 3000), 0);
+    /* Every descriptor of the device is closed again. */
+    int fds = -1;
+    for (int i = 0; i < 200 && (fds = daemon_fds(w.pid)) != fds_idle; i++)
+        usleep(5000);
+    CHECK_INT_EQ(fds, fds_idle);
+    if (fds != fds_idle) {
+        char cmd[96];
+        snprintf(cmd, sizeof(cmd), "ls -l /proc/%d/fd >&2", (int)w.pid);
+        if (system(cmd) != 0)
+            TAP_DIAG("ls failed");
+    }
     CHECK_INT_EQ(world_stop(&w), 0);
 }
 
