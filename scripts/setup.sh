@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential meson ninja-build pkg-config python3
       libxen-dev xen-utils-4.17 xenstore-utils
-      liburing-dev libsgutils2-dev sg3-utils"
+      liburing-dev libsgutils2-dev sg3-utils
+      libmicrohttpd-dev libxml2-dev libjson-c-dev uuid-dev libcurl4-openssl-dev"
 [ "${WITH_CLANG:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""

@@ -1,0 +1,265 @@
+/* XenAPI DSCSI (also answered as VSCSI) and DSCSI_HBA: the LUNs given to
+ * VMs, read from xenstore; create/destroy hot-plug through xsattach. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "xsattach.h"
+
+static const struct xsv_lun *find_lun(struct api_ctx *x, const char *uuid)
+{
+    for (size_t i = 0; i < x->view.nlun; i++)
+        if (xsv_lun_live(&x->view.lun[i]) && strcmp(x->view.lun[i].uuid, uuid) == 0)
+            return &x->view.lun[i];
+    return NULL;
+}
+
+static const struct pscsi *pscsi_of_pdev(struct api_ctx *x, const char *p_dev)
+{
+    struct vscsi_hctl h;
+    return vscsi_hctl_parse(p_dev, &h) == 0 ? pscsi_find_hctl(&x->c->pscsi, &h) : NULL;
+}
+
+static struct json_object *dscsi_uuids(struct api_ctx *x)
+{
+    if (!api_view(x))
+        return NULL;
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < x->view.nlun; i++)
+        if (xsv_lun_live(&x->view.lun[i]))
+            json_object_array_add(a, json_object_new_string(x->view.lun[i].uuid));
+    return a;
+}
+
+static void put_state(struct json_object *m, const char *key, int state)
+{
+    char v[16];
+    snprintf(v, sizeof(v), "%d", state);
+    api_put_str(m, key, state < 0 ? "" : v);
+}
+
+static struct json_object *dscsi_record(struct api_ctx *x, const char *uuid)
+{
+    if (!api_view(x))
+        return NULL;
+    const struct xsv_lun *l = find_lun(x, uuid);
+    if (!l)
+        return NULL;
+    const struct xsv_vhost *h = &x->view.host[l->vhost];
+    const struct pscsi *p = pscsi_of_pdev(x, l->p_dev);
+    struct vscsi_hctl v;
+    bool vok = vscsi_hctl_parse(l->v_dev, &v) == 0;
+    struct json_object *r = json_object_new_object(), *rt = json_object_new_object();
+    char num[16];
+
+    api_put_str(r, "uuid", l->uuid);
+    api_put_ref(r, "VM", api_vm_uuid_of_domid(x, l->domid));
+    api_put_ref(r, "PSCSI", p ? p->uuid : NULL);
+    api_put_ref(r, "HBA", h->uuid);
+    api_put_int(r, "virtual_host", vok ? (int64_t)v.host : -1);
+    api_put_int(r, "virtual_channel", vok ? (int64_t)v.channel : -1);
+    api_put_int(r, "virtual_target", vok ? (int64_t)v.target : -1);
+    api_put_int(r, "virtual_lun", vok ? (int64_t)v.lun : -1);
+    api_put_str(r, "virtual_HCTL", l->v_dev);
+    api_put_str(rt, "p-dev", l->p_dev);
+    api_put_str(rt, "p-devname", l->p_devname);
+    api_put_str(rt, "v-dev", l->v_dev);
+    put_state(rt, "state", l->state);
+    snprintf(num, sizeof(num), "%u", l->devid);
+    api_put_str(rt, "devid", num);
+    snprintf(num, sizeof(num), "%u", l->index);
+    api_put_str(rt, "dev", num);
+    put_state(rt, "backend-state", h->be_state);
+    put_state(rt, "frontend-state", h->fe_state);
+    api_put_str(rt, "feature-host", h->feature_host ? "1" : "0");
+    json_object_object_add(r, "runtime_properties", rt);
+    return r;
+}
+
+static const char *rec_str(struct api_ctx *x, struct json_object *rec, const char *key)
+{
+    struct json_object *v = NULL;
+    if (!json_object_object_get_ex(rec, key, &v) || !json_object_is_type(v, json_type_string)) {
+        x->error = rpc_error("FIELD_TYPE_ERROR", key, NULL);
+        return NULL;
+    }
+    return json_object_get_string(v);
+}
+
+static struct json_object *attach_refused(struct api_ctx *x, const struct xsa_result *res,
+                                          const char *vm_ref, const char *ps_ref,
+                                          const char *hctl, unsigned devid)
+{
+    char what[96];
+    switch (res->status) {
+    case XSA_NO_DOMAIN:
+        x->error = rpc_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
+        break;
+    case XSA_SELF:
+        x->error = rpc_error("OPERATION_NOT_ALLOWED",
+                             "the backend domain cannot be given its own SCSI devices", NULL);
+        break;
+    case XSA_HCTL_TAKEN:
+        x->error = rpc_error("DEVICE_ALREADY_EXISTS", hctl, NULL);
+        break;
+    case XSA_PDEV_ASSIGNED: {
+        const char *holder = api_vm_uuid_of_domid(x, res->other_domid);
+        char ref[80];
+        snprintf(ref, sizeof(ref), API_REF_PREFIX "%s", holder ? holder : "NULL");
+        x->error = rpc_error("PSCSI_ALREADY_ASSIGNED", ps_ref, ref, NULL);
+        break;
+    }
+    case XSA_BUSY:
+        snprintf(what, sizeof(what), "vscsi device %u is reconfiguring; try again", devid);
+        x->error = rpc_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA", what, NULL);
+        break;
+    case XSA_CLOSING:
+        snprintf(what, sizeof(what), "vscsi device %u is closing", devid);
+        x->error = rpc_error("OPERATION_NOT_ALLOWED", what, NULL);
+        break;
+    case XSA_NOT_FOUND:
+    case XSA_OK:
+        x->error = rpc_error("INTERNAL_ERROR", "unexpected attach result", NULL);
+        break;
+    }
+    return NULL;
+}
+
+static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *params)
+{
+    struct json_object *rec = json_object_array_get_idx(params, 0);
+    if (!json_object_is_type(rec, json_type_object)) {
+        x->error = rpc_error("FIELD_TYPE_ERROR", "args", NULL);
+        return NULL;
+    }
+    const char *vm_ref = rec_str(x, rec, "VM");
+    const char *ps_ref = vm_ref ? rec_str(x, rec, "PSCSI") : NULL;
+    const char *hctl = ps_ref ? rec_str(x, rec, "virtual_HCTL") : NULL;
+    if (!hctl || !api_view(x))
+        return NULL;
+    struct vscsi_hctl v;
+    if (vscsi_hctl_parse(hctl, &v) < 0 || !vscsi_hctl_fits_ring(&v)) {
+        x->error = rpc_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
+        return NULL;
+    }
+    const char *vm_uuid = api_ref_uuid(vm_ref);
+    const struct xsv_vm *vm = vm_uuid ? xsv_vm_by_uuid(&x->view, vm_uuid) : NULL;
+    if (!vm) {
+        if (vm_uuid && core_seen_vm(x->c, vm_uuid))
+            x->error = rpc_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
+        else
+            api_bad_handle(x, "VM", vm_ref);
+        return NULL;
+    }
+    const char *ps_uuid = api_ref_uuid(ps_ref);
+    const struct pscsi *p = ps_uuid ? pscsi_find_uuid(&x->c->pscsi, ps_uuid) : NULL;
+    if (!p)
+        return api_bad_handle(x, "PSCSI", ps_ref);
+
+    struct xsa_result res;
+    int r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, &v, p->hctl,
+                       p->dev_name[0] ? p->dev_name : NULL, &res);
+    if (r < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+        return NULL;
+    }
+    if (res.status != XSA_OK)
+        return attach_refused(x, &res, vm_ref, ps_ref, hctl, v.host);
+    char uuid[UUID_STRLEN];
+    if (xsv_lun_uuid(uuid, vm->uuid, v.host, res.index) < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "uuid", NULL);
+        return NULL;
+    }
+    return api_ref(uuid);
+}
+
+static struct json_object *dscsi_destroy(struct api_ctx *x, struct json_object *params)
+{
+    const char *ref = api_str_param(x, params, 0, "self");
+    if (!ref || !api_view(x))
+        return NULL;
+    const char *uuid = api_ref_uuid(ref);
+    const struct xsv_lun *l = uuid ? find_lun(x, uuid) : NULL;
+    if (!l)
+        return api_bad_handle(x, x->cls, ref);
+    struct xsa_result res;
+    int r = xsa_detach(x->c->xs, x->c->be_domid, l->domid, l->devid, l->index, &res);
+    if (r < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+        return NULL;
+    }
+    if (res.status == XSA_NOT_FOUND)
+        return api_bad_handle(x, x->cls, ref);
+    if (res.status == XSA_BUSY) {
+        char what[96];
+        snprintf(what, sizeof(what), "vscsi device %u is reconfiguring; try again", l->devid);
+        x->error = rpc_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA", what, NULL);
+        return NULL;
+    }
+    return json_object_new_string("");
+}
+
+static const char *const dscsi_fields[] = {
+    "uuid", "VM", "PSCSI", "HBA", "virtual_host", "virtual_channel", "virtual_target",
+    "virtual_lun", "virtual_HCTL", "runtime_properties", NULL,
+};
+static const struct api_call dscsi_calls[] = {
+    {"create", 1, dscsi_create}, {"destroy", 1, dscsi_destroy}, {NULL, 0, NULL}};
+
+const struct api_class api_dscsi = {"DSCSI", dscsi_uuids, dscsi_record, dscsi_fields,
+                                    dscsi_calls};
+/* The seed's name for the same class. */
+const struct api_class api_vscsi = {"VSCSI", dscsi_uuids, dscsi_record, dscsi_fields,
+                                    dscsi_calls};
+
+static struct json_object *vhost_uuids(struct api_ctx *x)
+{
+    if (!api_view(x))
+        return NULL;
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < x->view.nhost; i++)
+        json_object_array_add(a, json_object_new_string(x->view.host[i].uuid));
+    return a;
+}
+
+static struct json_object *vhost_record(struct api_ctx *x, const char *uuid)
+{
+    if (!api_view(x))
+        return NULL;
+    size_t hi = 0;
+    while (hi < x->view.nhost && strcmp(x->view.host[hi].uuid, uuid) != 0)
+        hi++;
+    if (hi == x->view.nhost)
+        return NULL;
+    const struct xsv_vhost *h = &x->view.host[hi];
+    struct json_object *r = json_object_new_object();
+    struct json_object *luns = json_object_new_array(), *phbas = json_object_new_array();
+    api_put_str(r, "uuid", h->uuid);
+    api_put_ref(r, "VM", api_vm_uuid_of_domid(x, h->domid));
+    for (size_t i = 0; i < x->view.nlun; i++) {
+        const struct xsv_lun *l = &x->view.lun[i];
+        if (l->vhost != hi || !xsv_lun_live(l))
+            continue;
+        json_object_array_add(luns, api_ref(l->uuid));
+        const struct pscsi *p = pscsi_of_pdev(x, l->p_dev);
+        bool dup = false;
+        for (size_t j = 0; p && j < json_object_array_length(phbas); j++) {
+            const char *s = json_object_get_string(json_object_array_get_idx(phbas, j));
+            dup = dup || strcmp(s + strlen(API_REF_PREFIX), p->hba_uuid) == 0;
+        }
+        if (p && !dup)
+            json_object_array_add(phbas, api_ref(p->hba_uuid));
+    }
+    json_object_object_add(r, "DSCSIs", luns);
+    json_object_object_add(r, "PSCSI_HBAs", phbas);
+    api_put_int(r, "virtual_host", h->devid);
+    api_put_str(r, "assignment_mode", h->feature_host ? "HOST" : "LUN");
+    return r;
+}
+
+static const char *const vhost_fields[] = {
+    "uuid", "VM", "PSCSI_HBAs", "DSCSIs", "virtual_host", "assignment_mode", NULL,
+};
+
+const struct api_class api_dscsi_hba = {"DSCSI_HBA", vhost_uuids, vhost_record, vhost_fields,
+                                        NULL};

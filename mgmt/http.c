@@ -1,0 +1,199 @@
+#include "http.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonrpc.h"
+#include "listen.h"
+#include "xmlrpc.h"
+
+struct request {
+    char *body;
+    size_t len, cap;
+    bool too_big;
+    size_t drained;     /* bytes read and dropped */
+    unsigned refuse;    /* HTTP status to answer once the body is read */
+};
+
+/* Bodies are drained (so the client reads a clean answer, not a reset) up
+ * to this many times the limit; beyond, the answer comes at once. */
+#define DRAIN_FACTOR 16
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, char *body,
+                             size_t len, const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    enum MHD_Result ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+    char *b = NULL;
+    int n = asprintf(&b, "<html><body><h1>%u</h1><p>%s</p></body></html>\n", status, msg);
+    if (n < 0)
+        return MHD_NO;
+    return reply(conn, status, b, (size_t)n, "text/html");
+}
+
+static enum MHD_Result serve_xmlrpc(struct http_listener *l, struct MHD_Connection *conn,
+                                    struct request *q)
+{
+    char *method;
+    struct json_object *params, *error = NULL;
+    if (xmlrpc_parse_call(q->body, q->len, &method, &params) < 0)
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "malformed XML-RPC request");
+    struct json_object *res = rpc_call(l->core, l->tr, method, params, &error);
+    size_t len = 0;
+    char *out = xmlrpc_response(res, error, &len);
+    free(method);
+    json_object_put(params);
+    json_object_put(res);
+    json_object_put(error);
+    if (!out)
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return reply(conn, MHD_HTTP_OK, out, len, "text/xml");
+}
+
+static enum MHD_Result serve_jsonrpc(struct http_listener *l, struct MHD_Connection *conn,
+                                     struct request *q)
+{
+    struct jsonrpc_call c;
+    struct json_object *error = NULL;
+    if (jsonrpc_parse_call(q->body, q->len, &c) < 0)
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "malformed JSON-RPC request");
+    struct json_object *res = rpc_call(l->core, l->tr, c.method, c.params, &error);
+    size_t len = 0;
+    char *out = jsonrpc_response(&c, res, error, &len);
+    jsonrpc_call_free(&c);
+    json_object_put(res);
+    json_object_put(error);
+    if (!out)
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return reply(conn, MHD_HTTP_OK, out, len, "application/json");
+}
+
+static bool is_json_path(const char *url)
+{
+    return strcmp(url, "/jsonrpc") == 0 || strcmp(url, "/json") == 0;
+}
+
+static bool is_xml_path(const char *url)
+{
+    return strcmp(url, "/") == 0 || strcmp(url, "/RPC2") == 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **req_cls)
+{
+    struct http_listener *l = cls;
+    struct request *q = *req_cls;
+    (void)version;
+
+    if (!q) {
+        /* First call: headers only. Refuse early what we will never serve. */
+        if (l->tr == RPC_UNIX) {
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+            if (!ci || !listen_peer_allowed(ci->connect_fd))
+                return reply_text(conn, MHD_HTTP_FORBIDDEN, "not allowed");
+        }
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) / DRAIN_FACTOR > l->max_body)
+            return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        q = calloc(1, sizeof(*q));
+        if (!q)
+            return MHD_NO;
+        *req_cls = q;
+        if (strcmp(method, "POST") != 0)
+            q->refuse = MHD_HTTP_METHOD_NOT_ALLOWED;
+        else if (!is_json_path(url) && !is_xml_path(url))
+            q->refuse = MHD_HTTP_NOT_FOUND;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        /* Keep reading what exceeds the limit, but drop it (chunked bodies). */
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (q->refuse || q->too_big || q->len + n > l->max_body) {
+            q->too_big = !q->refuse;
+            q->drained += n;
+            /* A chunked body past the drain bound: drop the connection. */
+            return q->drained / DRAIN_FACTOR > l->max_body ? MHD_NO : MHD_YES;
+        }
+        if (q->len + n + 1 > q->cap) {
+            size_t nc = q->cap ? q->cap : 4096;
+            while (nc < q->len + n + 1)
+                nc *= 2;
+            char *nb = realloc(q->body, nc);
+            if (!nb)
+                return MHD_NO;
+            q->body = nb;
+            q->cap = nc;
+        }
+        memcpy(q->body + q->len, upload, n);
+        q->len += n;
+        q->body[q->len] = '\0';
+        return MHD_YES;
+    }
+    if (q->refuse == MHD_HTTP_METHOD_NOT_ALLOWED)
+        return reply_text(conn, q->refuse, "POST only");
+    if (q->refuse)
+        return reply_text(conn, q->refuse, "no such path");
+    if (q->too_big)
+        return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    if (!q->body)
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "empty request");
+    return is_json_path(url) ? serve_jsonrpc(l, conn, q) : serve_xmlrpc(l, conn, q);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct request *q = *req_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (q) {
+        free(q->body);
+        free(q);
+        *req_cls = NULL;
+    }
+}
+
+struct MHD_Daemon *http_start(int listen_fd, struct http_listener *l, char *err, size_t errlen)
+{
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, l,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
+    if (!d) {
+        close(listen_fd);
+        if (err && errlen)
+            snprintf(err, errlen, "cannot start the HTTP server");
+    }
+    return d;
+}
+
+void http_stop(struct MHD_Daemon *d)
+{
+    if (d)
+        MHD_stop_daemon(d);
+}

@@ -1,0 +1,72 @@
+/*
+ * pvscsid's management service: XenAPI PSCSI/DSCSI(VSCSI)/VM/host calls over
+ * XML-RPC and JSON-RPC, served by its own threads so the daemon's I/O
+ * workers never wait for it.
+ *
+ *   struct mgmt_config cfg = {.backend_domid = 0};       // defaults elsewhere
+ *   struct mgmt_hooks hooks = {.stats = my_stats, .opaque = me};
+ *   char err[256];
+ *   struct mgmt_server *s = mgmt_server_start(&cfg, &hooks, err, sizeof(err));
+ *   ...
+ *   mgmt_server_stop(s);
+ */
+#ifndef PVSCSI_MGMT_H
+#define PVSCSI_MGMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* No '_' in it: XenAPI's Python client maps '_' in the URL host to '/'. */
+#define MGMT_DEFAULT_SOCKET "/run/pvscsid/xapi.sock"
+#define MGMT_DEFAULT_MAX_BODY (1024 * 1024)
+
+/* One vscsi ring as the daemon sees it (pvscsid.get_stats, pvscsictl stats). */
+struct mgmt_ring_stats {
+    uint32_t domid;        /* frontend domain */
+    uint32_t devid;        /* vscsi device id (the virtual host) */
+    uint64_t requests;     /* requests answered */
+    uint64_t bytes;        /* data bytes moved, both directions */
+    uint64_t errors;       /* answers other than GOOD status with host OK */
+    uint32_t in_flight;    /* requests taken off the ring, not yet answered */
+};
+
+struct mgmt_hooks {
+    /*
+     * Writes at most max entries to rings and returns how many rings exist
+     * (more than max means: call again with a bigger array), or -errno.
+     * Called from a management thread; must be thread-safe and quick.
+     * NULL: no stats (pvscsid.get_stats answers an empty list).
+     */
+    int (*stats)(void *opaque, struct mgmt_ring_stats *rings, size_t max);
+    void *opaque;
+};
+
+struct mgmt_config {
+    const char *socket_path;    /* NULL: MGMT_DEFAULT_SOCKET */
+    const char *tcp_address;    /* "host:port" to also listen on TCP; NULL: none */
+    const char *password_file;  /* required with tcp_address: the TCP password */
+    const char *sysfs_root;     /* NULL: "/sys" (tests point it at a fake tree) */
+    const char *dev_root;       /* NULL: "/dev" (for the SG_IO VPD fallback) */
+    const char *host_uuid;      /* NULL: derived from /etc/machine-id */
+    unsigned backend_domid;     /* domain whose backend/vscsi tree we own */
+    size_t max_body;            /* bigger request bodies are refused; 0: default */
+};
+
+struct mgmt_server;
+
+/*
+ * Scans PSCSIs, opens xenstore, binds the listeners and starts serving.
+ * NULL on failure with a message in err (never truncated silently: a message
+ * that does not fit ends in "...").
+ */
+struct mgmt_server *mgmt_server_start(const struct mgmt_config *cfg,
+                                      const struct mgmt_hooks *hooks, char *err,
+                                      size_t errlen);
+
+/* The bound TCP port (useful with port 0), or 0 without TCP. */
+unsigned mgmt_server_tcp_port(const struct mgmt_server *s);
+
+/* Stops the threads, closes the listeners, removes the socket. Accepts NULL. */
+void mgmt_server_stop(struct mgmt_server *s);
+
+#endif

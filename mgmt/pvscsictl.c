@@ -1,0 +1,409 @@
+/*
+ * pvscsictl: administrators' CLI for pvscsid's management socket. Speaks
+ * XenAPI JSON-RPC (libcurl over the Unix socket, json-c), logs in, runs one
+ * command, logs out. Human tables by default, --json for scripts.
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mgmt.h"
+
+struct ctl {
+    const char *socket;
+    bool json;
+    CURL *curl;
+    char *session;
+    long next_id;
+};
+
+struct buf {
+    char *p;
+    size_t n;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("pvscsictl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct buf *b = arg;
+    size_t n = size * nmemb;
+    if (b->n + n > 64 * 1024 * 1024)
+        return 0;               /* no answer is that big: stop */
+    char *np = realloc(b->p, b->n + n + 1);
+    if (!np)
+        return 0;
+    memcpy(np + b->n, data, n);
+    b->p = np;
+    b->n += n;
+    b->p[b->n] = '\0';
+    return n;
+}
+
+/* One call; returns the result (caller owns) or dies with the XenAPI error. */
+static struct json_object *call(struct ctl *c, const char *method, struct json_object *params)
+{
+    struct json_object *req = json_object_new_object();
+    json_object_object_add(req, "jsonrpc", json_object_new_string("2.0"));
+    json_object_object_add(req, "method", json_object_new_string(method));
+    json_object_object_add(req, "params", params);
+    json_object_object_add(req, "id", json_object_new_int64(++c->next_id));
+    const char *body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+    struct buf b = {0};
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+    curl_easy_setopt(c->curl, CURLOPT_URL, "http://localhost/jsonrpc");
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
+    CURLcode rc = curl_easy_perform(c->curl);
+    long status = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    json_object_put(req);
+    if (rc != CURLE_OK)
+        die("%s: %s", c->socket, curl_easy_strerror(rc));
+    if (status != 200)
+        die("%s: HTTP %ld", method, status);
+    struct json_object *resp = b.p ? json_tokener_parse(b.p) : NULL;
+    free(b.p);
+    struct json_object *err, *res;
+    if (!resp)
+        die("%s: unreadable answer", method);
+    if (json_object_object_get_ex(resp, "error", &err) && err) {
+        struct json_object *data = json_object_object_get(err, "data");
+        fprintf(stderr, "pvscsictl: %s failed: %s", method,
+                json_object_get_string(json_object_object_get(err, "message")));
+        for (size_t i = 0; i < json_object_array_length(data); i++)
+            fprintf(stderr, " %s", json_object_get_string(json_object_array_get_idx(data, i)));
+        fputc('\n', stderr);
+        json_object_put(resp);
+        exit(1);
+    }
+    res = json_object_get(json_object_object_get(resp, "result"));
+    json_object_put(resp);
+    return res;
+}
+
+/* Calls method(session, args...) with string arguments. */
+static struct json_object *callv(struct ctl *c, const char *method, ...)
+{
+    struct json_object *p = json_object_new_array();
+    va_list ap;
+    json_object_array_add(p, json_object_new_string(c->session));
+    va_start(ap, method);
+    for (const char *s; (s = va_arg(ap, const char *));)
+        json_object_array_add(p, json_object_new_string(s));
+    va_end(ap);
+    return call(c, method, p);
+}
+
+static const char *field(struct json_object *rec, const char *key)
+{
+    return json_object_get_string(json_object_object_get(rec, key));
+}
+
+/* A table: rows of columns, widths computed, trailing INQUIRY padding cut. */
+struct table {
+    char **cells;
+    size_t ncols, nrows;
+};
+
+static void add_row(struct table *t, ...)
+{
+    va_list ap;
+    char **nc = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(char *));
+    if (!nc)
+        die("out of memory");
+    t->cells = nc;
+    va_start(ap, t);
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *s = va_arg(ap, const char *);
+        char *d = strdup(s ? s : "");
+        if (!d)
+            die("out of memory");
+        for (size_t n = strlen(d); n > 0 && isspace((unsigned char)d[n - 1]); n--)
+            d[n - 1] = '\0';
+        t->cells[t->nrows * t->ncols + i] = d;
+    }
+    va_end(ap);
+    t->nrows++;
+}
+
+static void print_table(struct table *t)
+{
+    size_t w[16] = {0};
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t i = 0; i < t->ncols && i < 16; i++) {
+            size_t n = strlen(t->cells[r * t->ncols + i]);
+            w[i] = n > w[i] ? n : w[i];
+        }
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t i = 0; i < t->ncols; i++) {
+            const char *s = t->cells[r * t->ncols + i];
+            if (i + 1 < t->ncols)
+                printf("%-*s  ", (int)w[i], s);
+            else
+                printf("%s\n", s);
+            free(t->cells[r * t->ncols + i]);
+        }
+    }
+    free(t->cells);
+}
+
+static void print_json(struct json_object *o)
+{
+    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static const char *uuid_of(const char *ref)
+{
+    return strncmp(ref, "OpaqueRef:", 10) == 0 ? ref + 10 : ref;
+}
+
+/* A VM by name, uuid, domid or ref; dies if none or several match. */
+static const char *find_vm(struct json_object *vms, const char *key)
+{
+    const char *found = NULL;
+    json_object_object_foreach(vms, ref, rec)
+    {
+        if (strcmp(ref, key) == 0 || strcmp(uuid_of(ref), key) == 0 ||
+            strcmp(field(rec, "name_label"), key) == 0 || strcmp(field(rec, "domid"), key) == 0) {
+            if (found)
+                die("VM %s is ambiguous", key);
+            found = ref;
+        }
+    }
+    if (!found)
+        die("no running VM %s", key);
+    return found;
+}
+
+static void cmd_pscsi_list(struct ctl *c)
+{
+    struct json_object *all = callv(c, "PSCSI.get_all_records", NULL);
+    if (c->json) {
+        print_json(all);
+    } else {
+        struct table t = {.ncols = 9};
+        add_row(&t, "HCTL", "TYPE", "DEV", "SG", "VENDOR", "MODEL", "REV", "SCSI_ID", "UUID");
+        json_object_object_foreach(all, ref, rec)
+        {
+            (void)ref;
+            add_row(&t, field(rec, "physical_HCTL"), field(rec, "type"), field(rec, "dev_name"),
+                    field(rec, "sg_name"), field(rec, "vendor_name"), field(rec, "model"),
+                    field(rec, "revision"), field(rec, "scsi_id"), field(rec, "uuid"));
+        }
+        print_table(&t);
+    }
+    json_object_put(all);
+}
+
+static void cmd_vscsi_list(struct ctl *c, const char *vm_key)
+{
+    struct json_object *all = callv(c, "VSCSI.get_all_records", NULL);
+    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
+    const char *only = vm_key ? find_vm(vms, vm_key) : NULL;
+    struct json_object *out = json_object_new_object();
+    struct table t = {.ncols = 6};
+    add_row(&t, "VM", "DOMID", "V-HCTL", "P-DEV", "STATE", "UUID");
+    json_object_object_foreach(all, ref, rec)
+    {
+        const char *vm = field(rec, "VM");
+        if (only && strcmp(vm, only) != 0)
+            continue;
+        json_object_object_add(out, ref, json_object_get(rec));
+        struct json_object *vrec = json_object_object_get(vms, vm);
+        struct json_object *rt = json_object_object_get(rec, "runtime_properties");
+        add_row(&t, vrec ? field(vrec, "name_label") : "-", vrec ? field(vrec, "domid") : "-",
+                field(rec, "virtual_HCTL"), field(rt, "p-dev"), field(rt, "state"),
+                field(rec, "uuid"));
+    }
+    if (c->json) {
+        print_json(out);
+        t.ncols = 6;
+        for (size_t i = 0; i < t.nrows * t.ncols; i++)
+            free(t.cells[i]);
+        free(t.cells);
+    } else {
+        print_table(&t);
+    }
+    json_object_put(out);
+    json_object_put(vms);
+    json_object_put(all);
+}
+
+static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, const char *hctl)
+{
+    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
+    struct json_object *ps = callv(c, "PSCSI.get_all_records", NULL);
+    const char *vm = find_vm(vms, vm_key), *pscsi = NULL;
+    json_object_object_foreach(ps, ref, rec)
+    {
+        if (strcmp(ref, ps_key) == 0 || strcmp(uuid_of(ref), ps_key) == 0 ||
+            strcmp(field(rec, "physical_HCTL"), ps_key) == 0 ||
+            (field(rec, "scsi_id")[0] && strcmp(field(rec, "scsi_id"), ps_key) == 0))
+            pscsi = ref;
+    }
+    if (!pscsi)
+        die("no PSCSI %s (give its HCTL, uuid or scsi_id)", ps_key);
+    struct json_object *args = json_object_new_object();
+    json_object_object_add(args, "VM", json_object_new_string(vm));
+    json_object_object_add(args, "PSCSI", json_object_new_string(pscsi));
+    json_object_object_add(args, "virtual_HCTL", json_object_new_string(hctl));
+    struct json_object *p = json_object_new_array();
+    json_object_array_add(p, json_object_new_string(c->session));
+    json_object_array_add(p, args);
+    struct json_object *made = call(c, "VSCSI.create", p);
+    if (c->json)
+        print_json(made);
+    else
+        printf("%s\n", uuid_of(json_object_get_string(made)));
+    json_object_put(made);
+    json_object_put(ps);
+    json_object_put(vms);
+}
+
+static void cmd_detach(struct ctl *c, const char *key)
+{
+    char ref[128];
+    snprintf(ref, sizeof(ref), "%s%s", strncmp(key, "OpaqueRef:", 10) ? "OpaqueRef:" : "", key);
+    json_object_put(callv(c, "VSCSI.destroy", ref, NULL));
+}
+
+static void cmd_stats(struct ctl *c)
+{
+    struct json_object *st = callv(c, "pvscsid.get_stats", NULL);
+    if (c->json) {
+        print_json(st);
+    } else {
+        struct table t = {.ncols = 8};
+        add_row(&t, "VM", "DOMID", "DEVID", "REQUESTS", "BYTES", "ERRORS", "IN_FLIGHT", "");
+        for (size_t i = 0; i < json_object_array_length(st); i++) {
+            struct json_object *r = json_object_array_get_idx(st, i);
+            add_row(&t, field(r, "VM_name")[0] ? field(r, "VM_name") : "-", field(r, "domid"),
+                    field(r, "devid"), field(r, "requests"), field(r, "bytes"),
+                    field(r, "errors"), field(r, "in_flight"), "");
+        }
+        print_table(&t);
+    }
+    json_object_put(st);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pvscsictl [--socket PATH] [--json] COMMAND [ARGS]\n"
+            "\n"
+            "  pscsi-list                     physical SCSI devices of this host\n"
+            "  vscsi-list [VM]                LUNs given to VMs (all, or one VM)\n"
+            "  vscsi-attach VM PSCSI VHCTL    hot-plug PSCSI (HCTL, uuid or scsi_id)\n"
+            "                                 into VM (name, uuid or domid) as VHCTL\n"
+            "  vscsi-detach VSCSI             hot-unplug a LUN (its uuid)\n"
+            "  stats                          per-ring requests, bytes, errors\n"
+            "\n"
+            "  -s, --socket PATH   management socket (default %s)\n"
+            "  -j, --json          JSON output for scripts\n"
+            "  -h, --help          this help\n",
+            MGMT_DEFAULT_SOCKET);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct ctl c = {.socket = MGMT_DEFAULT_SOCKET};
+    int o;
+    while ((o = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+        switch (o) {
+        case 's':
+            c.socket = optarg;
+            break;
+        case 'j':
+            c.json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[optind];
+    int nargs = argc - optind - 1;
+    char **args = argv + optind + 1;
+    struct {
+        const char *name;
+        int min, max;
+    } const known[] = {{"pscsi-list", 0, 0},   {"vscsi-list", 0, 1}, {"vscsi-attach", 3, 3},
+                       {"vscsi-detach", 1, 1}, {"stats", 0, 0}};
+    size_t k = 0;
+    while (k < sizeof(known) / sizeof(known[0]) && strcmp(known[k].name, cmd) != 0)
+        k++;
+    if (k == sizeof(known) / sizeof(known[0])) {
+        fprintf(stderr, "pvscsictl: unknown command %s\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    if (nargs < known[k].min || nargs > known[k].max) {
+        fprintf(stderr, "pvscsictl: wrong number of arguments for %s\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(c.curl = curl_easy_init()))
+        die("cannot initialise libcurl");
+
+    struct json_object *p = json_object_new_array();
+    json_object_array_add(p, json_object_new_string("root"));
+    json_object_array_add(p, json_object_new_string(""));
+    json_object_array_add(p, json_object_new_string("1.0"));
+    json_object_array_add(p, json_object_new_string("pvscsictl"));
+    struct json_object *s = call(&c, "session.login_with_password", p);
+    c.session = strdup(json_object_get_string(s));
+    json_object_put(s);
+    if (!c.session)
+        die("out of memory");
+
+    if (strcmp(cmd, "pscsi-list") == 0)
+        cmd_pscsi_list(&c);
+    else if (strcmp(cmd, "vscsi-list") == 0)
+        cmd_vscsi_list(&c, nargs ? args[0] : NULL);
+    else if (strcmp(cmd, "vscsi-attach") == 0)
+        cmd_attach(&c, args[0], args[1], args[2]);
+    else if (strcmp(cmd, "vscsi-detach") == 0)
+        cmd_detach(&c, args[0]);
+    else
+        cmd_stats(&c);
+
+    json_object_put(callv(&c, "session.logout", NULL));
+    free(c.session);
+    curl_easy_cleanup(c.curl);
+    curl_global_cleanup();
+    return 0;
+}

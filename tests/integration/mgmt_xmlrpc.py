@@ -1,0 +1,648 @@
+#!/usr/bin/env python3
+"""Drives the management service (mgmt_testsrv) with independent clients:
+Python's standard xmlrpc.client over the Unix socket (the transport XenAPI.py
+uses) and raw JSON-RPC over http.client; prints TAP.
+
+usage: mgmt_xmlrpc.py MGMT_TESTSRV [PVSCSICTL]
+"""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import traceback
+import xmlrpc.client
+
+SRV = sys.argv[1]
+CTL = sys.argv[2] if len(sys.argv) > 2 else None
+UUID_A = "aaaaaaaa-0000-4000-8000-000000000003"
+UUID_B = "bbbbbbbb-0000-4000-8000-000000000005"
+HOST_UUID = "0f0f0f0f-1111-4222-8333-444444444444"
+TAPE_ID = "1IBM_ULT3580-TD5_1234567890"
+
+
+class UDSConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=10):
+        super().__init__("localhost", timeout=timeout)
+        self.uds = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.uds)
+        self.sock = s
+
+
+class UDSTransport(xmlrpc.client.Transport):
+    """As XenAPI.py's UDSTransport: one keep-alive connection to the socket."""
+    def __init__(self, path):
+        super().__init__()
+        self.uds = path
+
+    def make_connection(self, host):
+        if self._connection and host == self._connection[0]:
+            return self._connection[1]
+        self._connection = host, UDSConnection(self.uds)
+        return self._connection[1]
+
+
+class Failure(Exception):
+    def __init__(self, details):
+        super().__init__(details)
+        self.details = details
+
+
+class Env:
+    def __init__(self):
+        self.proc = subprocess.Popen([SRV], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY "):
+            raise RuntimeError("test server did not start: %r" % line)
+        self.info = dict(kv.split("=", 1) for kv in line.split()[1:])
+        self.sock = self.info["socket"]
+        self.env = dict(os.environ, XENSTORED_PATH=self.info["xenstored"])
+        # XenAPI.py's URL form: '_' stands for '/'.
+        url = "http://" + self.sock.replace("/", "_") + "/"
+        self.proxy = xmlrpc.client.ServerProxy(url, transport=UDSTransport(self.sock),
+                                               allow_none=True)
+
+    def stop(self):
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=20)
+
+    def raw(self, method, *params, proxy=None):
+        return getattr(proxy or self.proxy, method)(*params)
+
+    def call(self, method, *params):
+        r = self.raw(method, *params)
+        if r["Status"] != "Success":
+            raise Failure(r["ErrorDescription"])
+        return r["Value"]
+
+    def fails(self, method, *params):
+        r = self.raw(method, *params)
+        assert r["Status"] == "Failure", "%s succeeded: %r" % (method, r)
+        return r["ErrorDescription"]
+
+    def login(self):
+        return self.call("session.login_with_password", "root", "", "1.0", "test")
+
+    def xs(self, *args):
+        return subprocess.run(list(args), env=self.env, capture_output=True, text=True)
+
+    def xs_read(self, path):
+        r = self.xs("xenstore-read", path)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    def xs_write(self, path, val):
+        assert self.xs("xenstore-write", path, val).returncode == 0
+
+    def xs_dump(self, path="/local/domain"):
+        return self.xs("xenstore-ls", "-p", path).stdout
+
+    def http(self, path, body, ctype="text/xml", uds=None):
+        c = UDSConnection(uds or self.sock)
+        c.request("POST", path, body=body, headers={"Content-Type": ctype})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+    def jsonrpc(self, method, params, id_=1, v2=False, port=None):
+        req = {"method": method, "params": params, "id": id_}
+        if v2:
+            req["jsonrpc"] = "2.0"
+        if port:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("POST", "/jsonrpc", body=json.dumps(req),
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            status, data = r.status, r.read()
+            c.close()
+        else:
+            status, data = self.http("/jsonrpc", json.dumps(req), "application/json")
+        assert status == 200, (status, data)
+        return json.loads(data)
+
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def eq(a, b, what=""):
+    assert a == b, "%s: %r != %r" % (what, a, b)
+
+
+def pscsi_by_hctl(e, s, hctl):
+    for ref, rec in e.call("PSCSI.get_all_records", s).items():
+        if rec["physical_HCTL"] == hctl:
+            return ref, rec
+    raise AssertionError("no PSCSI " + hctl)
+
+
+@case
+def login_accepts_2_to_4_params(e):
+    for n in (2, 3, 4):
+        s = e.call("session.login_with_password", *["root", "", "1.0", "x"][:n])
+        assert s.startswith("OpaqueRef:")
+    for n in (0, 1, 5):
+        err = e.fails("session.login_with_password", *["a", "b", "c", "d", "e"][:n])
+        eq(err, ["MESSAGE_PARAMETER_COUNT_MISMATCH", "session.login_with_password", "2",
+                 str(n)])
+
+
+@case
+def logout_ends_the_session(e):
+    s = e.login()
+    eq(e.call("session.logout", s), "")
+    eq(e.fails("PSCSI.get_all", s), ["SESSION_INVALID", s])
+    eq(e.fails("session.logout", s), ["SESSION_INVALID", s])
+
+
+@case
+def bad_session_refused(e):
+    eq(e.fails("PSCSI.get_all", "OpaqueRef:nope"), ["SESSION_INVALID", "OpaqueRef:nope"])
+    eq(e.fails("VM.get_all", 42)[0], "SESSION_INVALID")
+
+
+@case
+def unknown_method_and_parameter_counts(e):
+    s = e.login()
+    eq(e.fails("PSCSI.frobnicate", s), ["MESSAGE_METHOD_UNKNOWN", "PSCSI.frobnicate"])
+    eq(e.fails("Nope.get_all", s), ["MESSAGE_METHOD_UNKNOWN", "Nope.get_all"])
+    eq(e.fails("PSCSI.get_record", s), ["MESSAGE_PARAMETER_COUNT_MISMATCH", "PSCSI.get_record",
+                                        "2", "1"])
+    eq(e.fails("PSCSI.get_all", s, "x"), ["MESSAGE_PARAMETER_COUNT_MISMATCH", "PSCSI.get_all",
+                                          "1", "2"])
+
+
+PSCSI_FIELDS = ["uuid", "host", "HBA", "physical_host", "physical_channel", "physical_target",
+                "physical_lun", "physical_HCTL", "vendor_name", "model", "type_id", "type",
+                "dev_name", "sg_name", "revision", "scsi_id", "scsi_level"]
+
+
+@case
+def pscsi_every_getter(e):
+    s = e.login()
+    refs = e.call("PSCSI.get_all", s)
+    eq(len(refs), 5, "PSCSIs")
+    recs = e.call("PSCSI.get_all_records", s)
+    eq(sorted(recs), sorted(refs))
+    for ref in refs:
+        rec = e.call("PSCSI.get_record", s, ref)
+        eq(rec, recs[ref])
+        eq(sorted(rec), sorted(PSCSI_FIELDS))
+        for f in PSCSI_FIELDS:
+            eq(e.call("PSCSI.get_" + f, s, ref), rec[f], f)
+        eq(e.call("PSCSI.get_by_uuid", s, rec["uuid"]), ref)
+        eq(ref, "OpaqueRef:" + rec["uuid"])
+    ref, tape = pscsi_by_hctl(e, s, "1:0:1:0")
+    eq(tape["vendor_name"], "IBM     ")
+    eq(tape["model"], "ULT3580-TD5     ")
+    eq(tape["type"], "tape")
+    eq(tape["type_id"], "1")              # XML-RPC ints travel as strings
+    eq(tape["physical_host"], "1")
+    eq(tape["physical_target"], "1")
+    eq(tape["dev_name"], "st0")
+    eq(tape["sg_name"], "sg1")
+    eq(tape["revision"], "D8D5")
+    eq(tape["scsi_id"], TAPE_ID)
+    eq(tape["scsi_level"], "6")
+    eq(tape["host"], "OpaqueRef:" + HOST_UUID)
+    _, ch = pscsi_by_hctl(e, s, "1:0:2:0")
+    eq(ch["type"], "mediumx")
+    eq(ch["HBA"], tape["HBA"])
+
+
+@case
+def pscsi_bad_refs(e):
+    s = e.login()
+    eq(e.fails("PSCSI.get_record", s, "OpaqueRef:NULL"), ["HANDLE_INVALID", "PSCSI",
+                                                          "OpaqueRef:NULL"])
+    bogus = "OpaqueRef:12345678-1234-4234-8234-123456789abc"
+    eq(e.fails("PSCSI.get_model", s, bogus), ["HANDLE_INVALID", "PSCSI", bogus])
+    eq(e.fails("PSCSI.get_by_uuid", s, "12345678-1234-4234-8234-123456789abc"),
+       ["UUID_INVALID", "PSCSI", "12345678-1234-4234-8234-123456789abc"])
+    eq(e.fails("PSCSI.get_by_uuid", s, "garbage"), ["UUID_INVALID", "PSCSI", "garbage"])
+    eq(e.fails("PSCSI.get_record", s, 7), ["FIELD_TYPE_ERROR", "self"])
+
+
+@case
+def pscsi_hba_and_host(e):
+    s = e.login()
+    hbas = e.call("PSCSI_HBA.get_all", s)
+    eq(len(hbas), 3)
+    recs = e.call("PSCSI_HBA.get_all_records", s)
+    for ref in hbas:
+        rec = e.call("PSCSI_HBA.get_record", s, ref)
+        eq(rec, recs[ref])
+        for f in ("uuid", "host", "physical_host", "PSCSIs"):
+            eq(e.call("PSCSI_HBA.get_" + f, s, ref), rec[f], f)
+        eq(e.call("PSCSI_HBA.get_by_uuid", s, rec["uuid"]), ref)
+        for p in rec["PSCSIs"]:
+            eq(e.call("PSCSI.get_HBA", s, p), ref)
+    one = [r for r in recs.values() if r["physical_host"] == "1"][0]
+    eq(len(one["PSCSIs"]), 2)
+    hosts = e.call("host.get_all", s)
+    eq(hosts, ["OpaqueRef:" + HOST_UUID])
+    h = e.call("host.get_record", s, hosts[0])
+    eq(h["uuid"], HOST_UUID)
+    eq(sorted(e.call("host.get_PSCSIs", s, hosts[0])), sorted(e.call("PSCSI.get_all", s)))
+    eq(sorted(e.call("host.get_PSCSI_HBAs", s, hosts[0])), sorted(hbas))
+    eq(e.call("host.get_by_uuid", s, HOST_UUID), hosts[0])
+    eq(e.call("host.get_all_records", s), {hosts[0]: h})
+    eq(e.fails("host.get_record", s, "OpaqueRef:NULL")[0], "HANDLE_INVALID")
+
+
+@case
+def host_scan_pscsis_sees_changes(e):
+    s = e.login()
+    host = e.call("host.get_all", s)[0]
+    d = os.path.join(e.info["sysfs"], "bus/scsi/devices/9:0:0:0")
+    os.makedirs(d)
+    for k, v in (("vendor", "NEW     "), ("model", "THING           "), ("type", "3")):
+        with open(os.path.join(d, k), "w") as f:
+            f.write(v + "\n")
+    eq(len(e.call("PSCSI.get_all", s)), 5, "before the scan")
+    eq(e.call("host.scan_PSCSIs", s, host), "")
+    _, rec = pscsi_by_hctl(e, s, "9:0:0:0")
+    eq(rec["type"], "process")
+    eq(rec["scsi_id"], "")
+    for k in ("vendor", "model", "type"):
+        os.unlink(os.path.join(d, k))
+    os.rmdir(d)
+    e.call("host.scan_PSCSIs", s, host)
+    eq(len(e.call("PSCSI.get_all", s)), 5, "after removal")
+    eq(e.fails("host.scan_PSCSIs", s, "OpaqueRef:NULL")[0], "HANDLE_INVALID")
+
+
+@case
+def vms_from_xenstore(e):
+    s = e.login()
+    vms = e.call("VM.get_all", s)
+    eq(len(vms), 3)
+    a = e.call("VM.get_by_uuid", s, UUID_A)
+    eq(a, "OpaqueRef:" + UUID_A)
+    rec = e.call("VM.get_record", s, a)
+    eq(rec["name_label"], "guest-a")
+    eq(rec["domid"], "3")
+    eq(rec["power_state"], "Running")
+    eq(rec["is_control_domain"], False)
+    for f in ("uuid", "name_label", "domid", "power_state", "VSCSIs", "DSCSIs", "DSCSI_HBAs"):
+        eq(e.call("VM.get_" + f, s, a), rec[f], f)
+    eq(len(e.call("VM.get_VSCSIs", s, a)), 1)
+    eq(e.call("VM.get_VSCSIs", s, "OpaqueRef:" + UUID_B), [])
+    recs = e.call("VM.get_all_records", s)
+    dom0 = [r for r in recs.values() if r["domid"] == "0"][0]
+    eq(dom0["name_label"], "Domain-0")
+    eq(dom0["is_control_domain"], True)
+    eq(e.fails("VM.get_by_uuid", s, "12345678-1234-4234-8234-123456789abc")[0], "UUID_INVALID")
+
+
+@case
+def devices_of_another_toolstack(e):
+    s = e.login()
+    for cls in ("VSCSI", "DSCSI"):
+        refs = e.call(cls + ".get_all", s)
+        eq(len(refs), 1)
+        ref = refs[0]
+        rec = e.call(cls + ".get_record", s, ref)
+        eq(rec["VM"], "OpaqueRef:" + UUID_A)
+        eq(rec["PSCSI"], pscsi_by_hctl(e, s, "2:0:0:1")[0])
+        eq(rec["virtual_HCTL"], "0:0:0:0")
+        eq(rec["virtual_host"], "0")
+        eq(rec["runtime_properties"]["p-dev"], "2:0:0:1")
+        eq(rec["runtime_properties"]["state"], "4")
+        for f in ("uuid", "VM", "PSCSI", "HBA", "virtual_host", "virtual_channel",
+                  "virtual_target", "virtual_lun", "virtual_HCTL", "runtime_properties"):
+            eq(e.call(cls + ".get_" + f, s, ref), rec[f], f)
+        eq(e.call(cls + ".get_by_uuid", s, rec["uuid"]), ref)
+        eq(e.call(cls + ".get_all_records", s), {ref: rec})
+    hba = e.call("DSCSI_HBA.get_all", s)
+    eq(len(hba), 1)
+    h = e.call("DSCSI_HBA.get_record", s, hba[0])
+    eq(h["assignment_mode"], "LUN")
+    eq(h["virtual_host"], "0")
+    eq(h["VM"], "OpaqueRef:" + UUID_A)
+    eq(h["DSCSIs"], e.call("DSCSI.get_all", s))
+    eq(len(h["PSCSI_HBAs"]), 1)
+    for f in ("uuid", "VM", "PSCSI_HBAs", "DSCSIs", "virtual_host", "assignment_mode"):
+        eq(e.call("DSCSI_HBA.get_" + f, s, hba[0]), h[f], f)
+
+
+BE_B = "/local/domain/0/backend/vscsi/5/2"
+FE_B = "/local/domain/5/device/vscsi/2"
+
+
+@case
+def create_first_lun_writes_whole_device(e):
+    s = e.login()
+    tape, trec = pscsi_by_hctl(e, s, "1:0:1:0")
+    ref = e.call("VSCSI.create", s, {"VM": "OpaqueRef:" + UUID_B, "PSCSI": tape,
+                                     "virtual_HCTL": "2:0:1:0"})
+    eq(e.xs_read(BE_B + "/state"), "1")
+    eq(e.xs_read(FE_B + "/state"), "1")
+    eq(e.xs_read(BE_B + "/frontend"), FE_B)
+    eq(e.xs_read(FE_B + "/backend"), BE_B)
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-0/p-dev"), "1:0:1:0")
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-0/p-devname"), "st0")
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-0/v-dev"), "2:0:1:0")
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-0/state"), "1")
+    dump = e.xs_dump("/local/domain/0/backend/vscsi/5")
+    assert "(n0,r5)" in dump, dump
+    dump = e.xs_dump("/local/domain/5/device/vscsi")
+    assert "(n5,r0)" in dump, dump
+    rec = e.call("VSCSI.get_record", s, ref)
+    eq(rec["VM"], "OpaqueRef:" + UUID_B)
+    eq(rec["PSCSI"], tape)
+    eq(rec["virtual_target"], "1")
+    assert ref in e.call("VM.get_VSCSIs", s, "OpaqueRef:" + UUID_B)
+    eq(len(e.call("DSCSI.get_all", s)), 2)
+
+
+@case
+def create_refusals_leave_xenstore_untouched(e):
+    s = e.login()
+    tape = pscsi_by_hctl(e, s, "1:0:1:0")[0]
+    disk = pscsi_by_hctl(e, s, "0:0:0:0")[0]
+    A, B = "OpaqueRef:" + UUID_A, "OpaqueRef:" + UUID_B
+    before = e.xs_dump()
+    eq(e.fails("VSCSI.create", s, {"VM": A, "PSCSI": tape, "virtual_HCTL": "0:0:5:0"}),
+       ["PSCSI_ALREADY_ASSIGNED", tape, B])
+    eq(e.fails("VSCSI.create", s, {"VM": B, "PSCSI": disk, "virtual_HCTL": "2:0:1:0"}),
+       ["DEVICE_ALREADY_EXISTS", "2:0:1:0"])
+    for bad in ("1:2:3", "a:b:c:d", "0:70000:0:0", "-1:0:0:0", ""):
+        eq(e.fails("VSCSI.create", s, {"VM": B, "PSCSI": disk, "virtual_HCTL": bad}),
+           ["INVALID_VALUE", "virtual_HCTL", bad])
+    eq(e.fails("VSCSI.create", s, {"VM": "OpaqueRef:NULL", "PSCSI": disk,
+                                   "virtual_HCTL": "2:0:2:0"}),
+       ["HANDLE_INVALID", "VM", "OpaqueRef:NULL"])
+    eq(e.fails("VSCSI.create", s, {"VM": B, "PSCSI": "OpaqueRef:x", "virtual_HCTL": "2:0:2:0"}),
+       ["HANDLE_INVALID", "PSCSI", "OpaqueRef:x"])
+    eq(e.fails("VSCSI.create", s, {"VM": B, "PSCSI": disk}), ["FIELD_TYPE_ERROR", "virtual_HCTL"])
+    eq(e.fails("VSCSI.create", s, "notastruct"), ["FIELD_TYPE_ERROR", "args"])
+    eq(e.fails("VSCSI.create", s), ["MESSAGE_PARAMETER_COUNT_MISMATCH", "VSCSI.create", "2", "1"])
+    eq(e.xs_dump(), before, "xenstore changed by a refused create")
+
+
+@case
+def hot_add_reconfigures_and_busy_device_refuses(e):
+    s = e.login()
+    B = "OpaqueRef:" + UUID_B
+    e.xs_write(BE_B + "/state", "4")    # as the backend would once connected
+    e.xs_write(FE_B + "/state", "4")
+    ch = pscsi_by_hctl(e, s, "1:0:2:0")[0]
+    ref = e.call("DSCSI.create", s, {"VM": B, "PSCSI": ch, "virtual_HCTL": "2:0:2:0"})
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-1/state"), "1")
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-1/p-dev"), "1:0:2:0")
+    eq(e.xs_read(BE_B + "/state"), "7")    # Reconfiguring
+    disk = pscsi_by_hctl(e, s, "0:0:0:0")[0]
+    err = e.fails("DSCSI.create", s, {"VM": B, "PSCSI": disk, "virtual_HCTL": "2:0:3:0"})
+    eq(err[0], "OTHER_OPERATION_IN_PROGRESS")
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-2/state"), None)
+    eq(e.fails("DSCSI.destroy", s, ref)[0], "OTHER_OPERATION_IN_PROGRESS")
+    e.xs_write(BE_B + "/state", "4")
+
+
+@case
+def destroy_hot_unplugs(e):
+    s = e.login()
+    B = "OpaqueRef:" + UUID_B
+    ch = pscsi_by_hctl(e, s, "1:0:2:0")[0]
+    ref = [r for r in e.call("VM.get_DSCSIs", s, B)
+           if e.call("DSCSI.get_PSCSI", s, r) == ch][0]
+    e.xs_write(BE_B + "/state", "4")
+    eq(e.call("DSCSI.destroy", s, ref), "")
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-1/state"), "5")    # Closing
+    eq(e.xs_read(BE_B + "/state"), "7")
+    assert ref not in e.call("DSCSI.get_all", s)
+    eq(e.fails("DSCSI.destroy", s, ref), ["HANDLE_INVALID", "DSCSI", ref])
+    eq(e.fails("VSCSI.destroy", s, "OpaqueRef:NULL"), ["HANDLE_INVALID", "VSCSI", "OpaqueRef:NULL"])
+    # The backend closes it; the PSCSI can be given again and dev-1 is deleted.
+    e.xs_write(BE_B + "/vscsi-devs/dev-1/state", "6")
+    e.xs_write(BE_B + "/state", "4")
+    e.call("DSCSI.create", s, {"VM": B, "PSCSI": ch, "virtual_HCTL": "2:0:2:0"})
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-1/state"), None)
+    eq(e.xs_read(BE_B + "/vscsi-devs/dev-2/p-dev"), "1:0:2:0")
+    e.xs_write(BE_B + "/state", "4")
+
+
+@case
+def stats_per_ring(e):
+    s = e.login()
+    st = e.call("pvscsid.get_stats", s)
+    eq(len(st), 2)
+    eq(st[0]["VM"], "OpaqueRef:" + UUID_A)
+    eq(st[0]["requests"], "1200")
+    eq(st[0]["in_flight"], "3")
+    eq(st[1]["VM_name"], "guest-b")
+
+
+@case
+def malformed_and_oversized_requests(e):
+    for body in (b"<methodCall><methodName>x", b"not xml at all", b"",
+                 b"<?xml version='1.0'?><other/>",
+                 b"<!DOCTYPE m [<!ENTITY a 'b'>]><methodCall><methodName>&a;</methodName>"
+                 b"</methodCall>",
+                 b"<methodCall><methodName>VM.get_all</methodName><params><param><value>"
+                 b"<struct><member><name>x</name></member></struct></value></param></params>"
+                 b"</methodCall>"):
+        status, _ = e.http("/", body)
+        eq(status, 500, body)
+    status, _ = e.http("/", b"<methodCall>" + b"x" * 100000 + b"</methodCall>")
+    eq(status, 413)
+    status, _ = e.http("/nope", b"<methodCall/>")
+    eq(status, 404)
+    try:
+        xmlrpc.client.ServerProxy("http://x/", transport=UDSTransport(e.sock)).PSCSI.get_all(
+            "x" * 100000)
+        raise AssertionError("oversized call accepted")
+    except xmlrpc.client.ProtocolError as err:
+        eq(err.errcode, 413)
+    # Still answering, on / and on /RPC2 (a URL without a path).
+    e.login()
+    p2 = xmlrpc.client.ServerProxy("http://x", transport=UDSTransport(e.sock))
+    eq(p2.session.login_with_password("root", "")["Status"], "Success")
+
+
+@case
+def deep_nesting_refused(e):
+    v = "<value><array><data>" * 40 + "</data></array></value>" * 40
+    body = ("<methodCall><methodName>VM.get_all</methodName><params><param>%s</param>"
+            "</params></methodCall>" % v)
+    eq(e.http("/", body)[0], 500)
+    eq(e.http("/jsonrpc", '{"method":"VM.get_all","id":1,"params":[' + "[" * 40 + "]" * 40
+              + "]}", "application/json")[0], 500)
+    e.login()
+
+
+@case
+def jsonrpc_v1_and_v2(e):
+    r = e.jsonrpc("session.login_with_password", ["root", ""])
+    s = r["result"]
+    eq(r["error"], None)
+    eq(r["id"], 1)
+    r = e.jsonrpc("PSCSI.get_all_records", [s], id_="abc")
+    eq(r["id"], "abc")
+    tape = [v for v in r["result"].values() if v["physical_HCTL"] == "1:0:1:0"][0]
+    eq(tape["physical_host"], 1)           # a JSON number here
+    eq(tape["scsi_id"], TAPE_ID)
+    r = e.jsonrpc("PSCSI.get_record", [s, "OpaqueRef:NULL"])
+    eq(r["result"], None)
+    eq(r["error"], ["HANDLE_INVALID", "PSCSI", "OpaqueRef:NULL"])
+    r = e.jsonrpc("VM.get_all", [s], v2=True)
+    eq(r["jsonrpc"], "2.0")
+    eq(len(r["result"]), 3)
+    r = e.jsonrpc("VM.get_all", ["OpaqueRef:bad"], v2=True)
+    eq(r["error"]["message"], "SESSION_INVALID")
+    eq(r["error"]["data"], ["OpaqueRef:bad"])
+    assert r["error"]["code"] != 0
+    # An XML-RPC session is valid on JSON-RPC.
+    xs = e.login()
+    eq(len(e.jsonrpc("VSCSI.get_all", [xs])["result"]), 3)
+
+
+@case
+def jsonrpc_malformed(e):
+    for body in ("{", "[]", '{"method":"VM.get_all","params":[]}',           # no id
+                 '{"method":"VM.get_all","params":{},"id":1}',
+                 '{"method":5,"params":[],"id":1}', '{"method":"x","id":null}',
+                 '{"method":"VM.get_all","params":[],"id":1} trailing',
+                 '{"method":"VM.get_all","params":[],"id":1,"jsonrpc":"3.0"}'):
+        eq(e.http("/jsonrpc", body, "application/json")[0], 500, body)
+    eq(e.http("/jsonrpc", "{" + " " * 100000 + "}", "application/json")[0], 413)
+    eq(e.jsonrpc("session.login_with_password", ["a", "b"])["error"], None)
+
+
+@case
+def tcp_needs_the_password(e):
+    port = int(e.info["tcp"])
+    r = e.jsonrpc("session.login_with_password", ["root", "wrong"], port=port)
+    eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    r = e.jsonrpc("session.login_with_password", ["root", ""], port=port)
+    eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    r = e.jsonrpc("session.login_with_password", ["root", e.info["password"]], port=port)
+    s = r["result"]
+    eq(len(e.jsonrpc("PSCSI.get_all", [s], port=port)["result"]), 5)
+    p = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/" % port)
+    eq(p.session.login_with_password("root", "nope")["ErrorDescription"],
+       ["SESSION_AUTHENTICATION_FAILED"])
+
+
+@case
+def unix_peer_credentials_checked(e):
+    if os.geteuid() != 0:
+        return "skip: needs root to act as another user"
+    py = "/usr/bin/python3"     # readable by nobody, unlike a per-user install
+    if not os.access(py, os.X_OK):
+        return "skip: no system python3 for the other user"
+    os.chmod(os.path.dirname(e.sock), 0o755)
+    os.chmod(e.sock, 0o666)
+    code = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+            "b=b'<methodCall><methodName>VM.get_all</methodName></methodCall>'\n"
+            "s.sendall(b'POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: %d\\r\\n\\r\\n' "
+            "% len(b) + b)\nprint(s.recv(100).split(b' ')[1].decode())\n")
+    r = subprocess.run([py, "-c", code, e.sock], capture_output=True, text=True,
+                       user=65534, group=65534, timeout=10)
+    os.chmod(e.sock, 0o600)
+    os.chmod(os.path.dirname(e.sock), 0o700)
+    eq(r.stdout.strip(), "403", r.stderr)
+    e.login()
+
+
+def ctl(e, *args):
+    return subprocess.run([CTL, "--socket", e.sock] + list(args), capture_output=True,
+                          text=True, timeout=30)
+
+
+@case
+def pvscsictl_lists_attaches_detaches(e):
+    if not CTL:
+        return "skip: no pvscsictl given"
+    r = ctl(e, "pscsi-list")
+    eq(r.returncode, 0, r.stderr)
+    lines = r.stdout.splitlines()
+    eq(len(lines), 6)
+    assert lines[0].split()[:3] == ["HCTL", "TYPE", "DEV"], lines[0]
+    assert TAPE_ID in r.stdout
+    r = ctl(e, "--json", "pscsi-list")
+    eq(len(json.loads(r.stdout)), 5)
+    r = ctl(e, "vscsi-list", "guest-a")
+    eq(r.returncode, 0, r.stderr)
+    eq(len(r.stdout.splitlines()), 2)
+    assert "2:0:0:1" in r.stdout
+    e.xs_write(BE_B + "/state", "4")
+    r = ctl(e, "vscsi-attach", "5", "2:0:0:0", "2:0:4:0")
+    eq(r.returncode, 0, r.stderr)
+    uuid = r.stdout.strip()
+    eq(e.xs_read(BE_B + "/state"), "7")
+    r = ctl(e, "--json", "vscsi-list", UUID_B)
+    recs = json.loads(r.stdout)
+    assert "OpaqueRef:" + uuid in recs, recs
+    r = ctl(e, "vscsi-attach", "guest-b", "2:0:0:0", "2:0:5:0")
+    eq(r.returncode, 1)
+    assert "PSCSI_ALREADY_ASSIGNED" in r.stderr or "OTHER_OPERATION" in r.stderr, r.stderr
+    e.xs_write(BE_B + "/state", "4")
+    r = ctl(e, "vscsi-detach", uuid)
+    eq(r.returncode, 0, r.stderr)
+    assert "OpaqueRef:" + uuid not in json.loads(ctl(e, "--json", "vscsi-list").stdout)
+    e.xs_write(BE_B + "/state", "4")
+    r = ctl(e, "stats")
+    eq(r.returncode, 0, r.stderr)
+    assert "guest-a" in r.stdout and "4915200" in r.stdout, r.stdout
+    eq(json.loads(ctl(e, "--json", "stats").stdout)[0]["bytes"], 4915200)
+    eq(ctl(e, "vscsi-attach", "nosuchvm", "2:0:0:0", "2:0:4:0").returncode, 1)
+    eq(ctl(e, "bogus").returncode, 2)
+    eq(ctl(e, "vscsi-detach").returncode, 2)
+    r = subprocess.run([CTL, "--help"], capture_output=True, text=True)
+    eq(r.returncode, 0)
+    assert "vscsi-attach" in r.stdout
+    r = subprocess.run([CTL, "--socket", "/nonexistent/x.sock", "stats"], capture_output=True,
+                       text=True)
+    eq(r.returncode, 1)
+
+
+@case
+def vm_gone_is_halted(e):
+    s = e.login()
+    B = "OpaqueRef:" + UUID_B
+    assert e.xs("xenstore-rm", "/local/domain/5").returncode == 0
+    assert B not in e.call("VM.get_all", s)
+    rec = e.call("VM.get_record", s, B)
+    eq(rec["power_state"], "Halted")
+    disk = pscsi_by_hctl(e, s, "0:0:0:0")[0]
+    eq(e.fails("VSCSI.create", s, {"VM": B, "PSCSI": disk, "virtual_HCTL": "1:0:0:0"}),
+       ["VM_BAD_POWER_STATE", B, "Running", "Halted"])
+
+
+def main():
+    print("1..%d" % len(CASES), flush=True)
+    e = Env()
+    failed = 0
+    for i, fn in enumerate(CASES, 1):
+        try:
+            r = fn(e)
+            if isinstance(r, str) and r.startswith("skip"):
+                print("ok %d - %s # SKIP %s" % (i, fn.__name__, r[5:].strip()))
+            else:
+                print("ok %d - %s" % (i, fn.__name__))
+        except Exception:
+            failed += 1
+            for line in traceback.format_exc().splitlines():
+                print("# " + line)
+            print("not ok %d - %s" % (i, fn.__name__))
+        sys.stdout.flush()
+    rc = e.stop()
+    if rc != 0:
+        print("# test server exited with %d" % rc)
+    return 1 if failed or rc else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fakesys.h"
+#include "scsi_vpd.h"
+#include "tap.h"
+
+static int devdir(const char *root, const char *hctl)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/bus/scsi/devices/%s", root, hctl);
+    return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+TEST(page83_file_preferred)
+{
+    char *root = fakesys_create(), out[SCSI_ID_MAX];
+    REQUIRE(root);
+    REQUIRE(fakesys_standard(root) == 0);
+    int fd = devdir(root, "0:0:0:0");
+    REQUIRE(fd >= 0);
+    CHECK_INT_EQ(scsi_vpd_scsi_id(fd, "/nonexistent/sg0", "LIO-ORG ", "disk0           ", out),
+                 0);
+    CHECK_STR_EQ(out, fakesys_standard_ids[0]);
+    close(fd);
+    fakesys_destroy(root);
+}
+
+TEST(page80_file_when_no_83)
+{
+    char *root = fakesys_create(), out[SCSI_ID_MAX];
+    REQUIRE(root);
+    REQUIRE(fakesys_standard(root) == 0);
+    int fd = devdir(root, "2:0:0:1");
+    REQUIRE(fd >= 0);
+    CHECK_INT_EQ(scsi_vpd_scsi_id(fd, NULL, "SEAGATE ", "ST318406LC      ", out), 0);
+    CHECK_STR_EQ(out, fakesys_standard_ids[4]);
+    close(fd);
+    fakesys_destroy(root);
+}
+
+TEST(sg_fallback_when_sysfs_has_no_pages)
+{
+    char *root = fakesys_create(), out[SCSI_ID_MAX];
+    REQUIRE(root);
+    REQUIRE(fakesys_standard(root) == 0);
+    int fd = devdir(root, "2:0:0:0");
+    REQUIRE(fd >= 0);
+    /* No such node: no id, and no error beyond "none". */
+    CHECK_INT_EQ(scsi_vpd_scsi_id(fd, "/nonexistent/sg3", NULL, NULL, out), -ENOENT);
+    CHECK_STR_EQ(out, "");
+    /* A node that is no SCSI device: INQUIRY fails, still just "none". */
+    CHECK_INT_EQ(scsi_vpd_scsi_id(fd, "/dev/null", NULL, NULL, out), -ENOENT);
+    CHECK_INT_EQ(scsi_vpd_scsi_id(fd, NULL, NULL, NULL, out), -ENOENT);
+    close(fd);
+    fakesys_destroy(root);
+}
+
+TEST(garbage_page_files)
+{
+    char *root = fakesys_create(), out[SCSI_ID_MAX];
+    REQUIRE(root);
+    const uint8_t junk[] = {0x00, 0x99, 0x00, 0x00};
+    struct fakesys_dev d = {.hctl = "3:0:0:0", .vendor = "X", .model = "Y", .type = 0,
+                            .pg83 = junk, .pg83_len = sizeof(junk), .pg80 = junk,
+                            .pg80_len = 1};
+    REQUIRE(fakesys_add(root, &d) == 0);
+    int fd = devdir(root, "3:0:0:0");
+    REQUIRE(fd >= 0);
+    CHECK_INT_EQ(scsi_vpd_scsi_id(fd, NULL, NULL, NULL, out), -ENOENT);
+    close(fd);
+    fakesys_destroy(root);
+}
+
+TAP_MAIN(page83_file_preferred, page80_file_when_no_83, sg_fallback_when_sysfs_has_no_pages,
+         garbage_page_files)
