@@ -18,7 +18,10 @@ struct pvscsid_config {
     const char *sysfs_root;      /* "/sys"; tests point at a fake tree */
     uint32_t block_size;         /* emulated disks (file:, null:) */
     bool foreground;
-    const char *mgmt_socket;     /* NULL: management module off */
+    bool mgmt;                   /* management API on (default) */
+    const char *mgmt_socket;     /* NULL: mgmt's default (/run/pvscsid/xapi.sock) */
+    const char *mgmt_tcp;        /* "host:port" for TCP too; NULL: Unix socket only */
+    const char *mgmt_password_file;
 };
 
 #endif

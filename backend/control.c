@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <xenstore.h>
 
 #include "control.h"
+#include "mgmt.h"
 #include "device.h"
 #include "log.h"
 #include "worker.h"
@@ -22,6 +24,10 @@ struct control {
     struct device *devices;
     unsigned draining;              /* destroyed devices still draining */
     struct detach_sink sink;
+    /* Held by the control thread while it changes devices, and by the
+     * management thread while it reads their counters. */
+    pthread_mutex_t lock;
+    struct mgmt_server *mgmt;
     char root[64];                  /* /local/domain/<be>/backend/vscsi */
 };
 
@@ -176,6 +182,51 @@ static void on_watch(struct control *c, const char *path, const char *token)
         rescan(c);
 }
 
+/* mgmt hook (management thread): counters of every connected ring. */
+static int stats_hook(void *opaque, struct mgmt_ring_stats *out, size_t max)
+{
+    struct control *c = opaque;
+    int n = 0;
+    pthread_mutex_lock(&c->lock);
+    for (struct device *d = c->devices; d; d = d->next) {
+        struct ring_stats st;
+        unsigned inflight;
+        if (!device_stats(d, &st, &inflight))
+            continue;
+        if ((size_t)n < max)
+            out[n] = (struct mgmt_ring_stats){.domid = d->domid, .devid = d->devid,
+                                              .requests = st.requests, .bytes = st.bytes,
+                                              .errors = st.errors, .in_flight = inflight};
+        n++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+static int start_mgmt(struct control *c)
+{
+    const struct pvscsid_config *cfg = c->cfg;
+    if (!cfg->mgmt)
+        return 0;
+    struct mgmt_config mc = {
+        .socket_path = cfg->mgmt_socket,
+        .tcp_address = cfg->mgmt_tcp,
+        .password_file = cfg->mgmt_password_file,
+        .sysfs_root = cfg->sysfs_root,
+        .backend_domid = cfg->backend_domid,
+    };
+    struct mgmt_hooks hooks = {.stats = stats_hook, .opaque = c};
+    char err[256];
+    c->mgmt = mgmt_server_start(&mc, &hooks, err, sizeof(err));
+    if (!c->mgmt) {
+        log_err("management API: %s", err);
+        return -1;
+    }
+    log_info("management API on %s%s%s", cfg->mgmt_socket ? cfg->mgmt_socket : MGMT_DEFAULT_SOCKET,
+             cfg->mgmt_tcp ? " and tcp " : "", cfg->mgmt_tcp ? cfg->mgmt_tcp : "");
+    return 0;
+}
+
 static int setup_signals(void)
 {
     sigset_t set;
@@ -193,6 +244,7 @@ int control_run(const struct pvscsid_config *cfg)
 {
     struct control c = {.cfg = cfg};
     int rc = 1;
+    pthread_mutex_init(&c.lock, NULL);
     /* Block the signals before any thread starts, so workers inherit it. */
     int sfd = setup_signals();
     if (sfd < 0) {
@@ -229,7 +281,11 @@ int control_run(const struct pvscsid_config *cfg)
     log_info("serving %s with %u worker%s, %s datapath, feature-sg-grant %u", c.root,
              c.nr_workers, c.nr_workers == 1 ? "" : "s",
              cfg->datapath == DATAPATH_MAP ? "grant map" : "grant copy", cfg->max_segments);
+    if (start_mgmt(&c) < 0)
+        goto out_workers;
+    pthread_mutex_lock(&c.lock);
     rescan(&c);
+    pthread_mutex_unlock(&c.lock);
 
     struct pollfd pfd[3] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
                             {.fd = sfd, .events = POLLIN},
@@ -245,7 +301,9 @@ int control_run(const struct pvscsid_config *cfg)
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
+                    pthread_mutex_lock(&c.lock);
                     rescan(&c);
+                    pthread_mutex_unlock(&c.lock);
                     continue;
                 }
                 log_info("signal %u: shutting down", si.ssi_signo);
@@ -253,6 +311,7 @@ int control_run(const struct pvscsid_config *cfg)
                 break;
             }
         }
+        pthread_mutex_lock(&c.lock);
         if (pfd[2].revents)
             take_drained(&c);
         char **w;
@@ -260,7 +319,12 @@ int control_run(const struct pvscsid_config *cfg)
             on_watch(&c, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
             free(w);
         }
+        pthread_mutex_unlock(&c.lock);
     }
+    /* The management API goes first: nothing may ask about devices that
+     * are being torn down. */
+    mgmt_server_stop(c.mgmt);
+    c.mgmt = NULL;
     /* Shutdown: answer what is in flight, then close every device. The
      * frontends see us gone; xenstore states stay for a restarted daemon. */
     while (c.devices)
@@ -272,6 +336,7 @@ int control_run(const struct pvscsid_config *cfg)
         take_drained(&c);
     }
 out_workers:
+    mgmt_server_stop(c.mgmt);
     for (unsigned i = 0; i < c.nr_workers; i++)
         worker_stop(c.workers[i]);
     free(c.workers);
@@ -281,5 +346,6 @@ out_xs:
     xs_close(c.xs);
 out_sfd:
     close(sfd);
+    pthread_mutex_destroy(&c.lock);
     return rc;
 }

@@ -25,7 +25,11 @@ static void usage(FILE *f)
             "  -b, --backend-domid=N  our domain id (default 0)\n"
             "      --block-size=N     block size of emulated disks, 512 or 4096 (default 512)\n"
             "      --sysfs-root=DIR   where to look up SCSI devices (default /sys)\n"
-            "  -m, --mgmt-socket=PATH management API socket (default off)\n"
+            "  -m, --mgmt-socket=PATH management API (XenAPI) socket\n"
+            "                         (default /run/pvscsid/xapi.sock)\n"
+            "      --mgmt-tcp=HOST:PORT  also serve the management API on TCP\n"
+            "      --mgmt-password-file=FILE  the TCP password (required with --mgmt-tcp)\n"
+            "      --no-mgmt          no management API\n"
             "  -l, --log-level=LEVEL  error, warn, info (default) or debug\n"
             "  -f, --foreground       do not detach (use under systemd)\n"
             "  -h, --help             this text\n"
@@ -60,7 +64,7 @@ static unsigned default_workers(void)
 
 int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_level *level)
 {
-    enum { OPT_BLOCK_SIZE = 256, OPT_SYSFS_ROOT };
+    enum { OPT_BLOCK_SIZE = 256, OPT_SYSFS_ROOT, OPT_MGMT_TCP, OPT_MGMT_PASSWORD, OPT_NO_MGMT };
     static const struct option longopts[] = {
         {"workers", required_argument, NULL, 'w'},
         {"datapath", required_argument, NULL, 'd'},
@@ -69,6 +73,9 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
         {"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
         {"mgmt-socket", required_argument, NULL, 'm'},
+        {"mgmt-tcp", required_argument, NULL, OPT_MGMT_TCP},
+        {"mgmt-password-file", required_argument, NULL, OPT_MGMT_PASSWORD},
+        {"no-mgmt", no_argument, NULL, OPT_NO_MGMT},
         {"log-level", required_argument, NULL, 'l'},
         {"foreground", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
@@ -82,6 +89,7 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         .backend_domid = 0,
         .sysfs_root = "/sys",
         .block_size = 512,
+        .mgmt = true,
     };
     *level = LOG_LVL_INFO;
     int opt;
@@ -122,6 +130,15 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         case 'm':
             cfg->mgmt_socket = optarg;
             break;
+        case OPT_MGMT_TCP:
+            cfg->mgmt_tcp = optarg;
+            break;
+        case OPT_MGMT_PASSWORD:
+            cfg->mgmt_password_file = optarg;
+            break;
+        case OPT_NO_MGMT:
+            cfg->mgmt = false;
+            break;
         case 'l':
             if (!log_parse_level(optarg, level))
                 goto bad;
@@ -149,6 +166,10 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
      * one guest from eating dom0's maptrack. */
     if (cfg->datapath == DATAPATH_MAP && cfg->max_segments > 1024) {
         fprintf(stderr, "pvscsid: --datapath=map allows at most --max-segments=1024\n");
+        return 2;
+    }
+    if (cfg->mgmt_tcp && !cfg->mgmt_password_file) {
+        fprintf(stderr, "pvscsid: --mgmt-tcp needs --mgmt-password-file\n");
         return 2;
     }
     if (optind < argc) {

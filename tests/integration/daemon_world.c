@@ -38,8 +38,11 @@ int world_start(struct daemon_world *w, const char *const *extra)
         fprintf(stderr, "world_start: simulator or xenstored failed\n");
         return -1;
     }
-    const char *argv[32] = {bin, "-f", "-w", "2"};
-    int argc = 4;
+    /* A private management socket unless the test names one. */
+    char sock[96];
+    snprintf(sock, sizeof(sock), "%s/xapi.sock", w->tmpdir);
+    const char *argv[32] = {bin, "-f", "-w", "2", "--mgmt-socket", sock};
+    int argc = 6;
     for (int i = 0; extra && extra[i] && argc < 30; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;

@@ -30,6 +30,8 @@ TEST(defaults)
     CHECK(cfg.workers >= 1 && cfg.workers <= 8);
     CHECK_STR_EQ(cfg.sysfs_root, "/sys");
     CHECK(!cfg.foreground);
+    CHECK(cfg.mgmt);
+    CHECK(cfg.mgmt_socket == NULL);   /* mgmt's default path */
     CHECK_INT_EQ(lvl, LOG_LVL_INFO);
 }
 
@@ -62,6 +64,11 @@ TEST(bad_values_are_usage_errors)
         {"pvscsid", "--log-level=loud", NULL},  {"pvscsid", "--backend-domid=-1", NULL},
         {"pvscsid", "--no-such-option", NULL},  {"pvscsid", "stray", NULL},
     };
+    char *tcp_no_pw[] = {"pvscsid", "--mgmt-tcp=127.0.0.1:8080", NULL};
+    CHECK_INT_EQ(parse(&cfg, &lvl, 2, tcp_no_pw), 2);
+    char *no_mgmt[] = {"pvscsid", "--no-mgmt", NULL};
+    CHECK_INT_EQ(parse(&cfg, &lvl, 2, no_mgmt), -1);
+    CHECK(!cfg.mgmt);
     char *map_big[] = {"pvscsid", "--datapath=map", "--max-segments=2048", NULL};
     CHECK_INT_EQ(parse(&cfg, &lvl, 3, map_big), 2);
     char *map_ok[] = {"pvscsid", "--datapath=map", "--max-segments=1024", NULL};
