@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -182,6 +184,13 @@ static void on_watch(struct control *c, const char *path, const char *token)
         rescan(c);
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* mgmt hook (management thread): counters of every connected ring. */
 static int stats_hook(void *opaque, struct mgmt_ring_stats *out, size_t max)
 {
@@ -286,17 +295,39 @@ int control_run(const struct pvscsid_config *cfg)
     pthread_mutex_lock(&c.lock);
     rescan(&c);
     pthread_mutex_unlock(&c.lock);
+    /* Under systemd (Type=notify): ready once the watches are set. */
+    sd_notifyf(0, "READY=1\nSTATUS=serving %s", c.root);
+    uint64_t watchdog_us = 0;
+    if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
+        watchdog_us = 0;
+    int poll_ms = watchdog_us ? (int)(watchdog_us / 2000) : -1;
+    uint64_t last_ping_us = 0;
 
     struct pollfd pfd[3] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
                             {.fd = sfd, .events = POLLIN},
                             {.fd = c.sink.efd, .events = POLLIN}};
     for (;;) {
-        if (poll(pfd, 3, -1) < 0) {
+        int n = poll(pfd, 3, poll_ms);
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             log_err("poll: %s", strerror(errno));
             break;
         }
+        if (watchdog_us) {
+            /* Alive means the control loop turns and every worker answers
+             * a message: a stuck worker stops the pings. At most two per
+             * interval, however many events arrive. */
+            uint64_t now = now_us();
+            if (now - last_ping_us >= watchdog_us / 2) {
+                for (unsigned i = 0; i < c.nr_workers; i++)
+                    worker_ping(c.workers[i]);
+                sd_notify(0, "WATCHDOG=1");
+                last_ping_us = now;
+            }
+        }
+        if (n == 0)
+            continue;
         if (pfd[1].revents) {
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -321,6 +352,7 @@ int control_run(const struct pvscsid_config *cfg)
         }
         pthread_mutex_unlock(&c.lock);
     }
+    sd_notify(0, "STOPPING=1");
     /* The management API goes first: nothing may ask about devices that
      * are being torn down. */
     mgmt_server_stop(c.mgmt);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_file.h"
 #include "options.h"
 #include "request.h"
 
@@ -31,6 +32,8 @@ static void usage(FILE *f)
             "      --mgmt-password-file=FILE  the TCP password (required with --mgmt-tcp)\n"
             "      --no-mgmt          no management API\n"
             "  -l, --log-level=LEVEL  error, warn, info (default) or debug\n"
+            "  -c, --config=FILE      settings file (default %s if it exists);\n"
+            "                         options given here override it\n"
             "  -f, --foreground       do not detach (use under systemd)\n"
             "  -h, --help             this text\n"
             "  -V, --version          the version\n"
@@ -38,7 +41,7 @@ static void usage(FILE *f)
             "p-dev forms in vscsi-devs/dev-N: h:c:t:l, naa.<wwn>[:lun] or /dev/sgN\n"
             "(passthrough), file:/path (emulated disk), null[:size] (benchmarks).\n"
             "SIGTERM drains in-flight requests and closes devices cleanly.\n",
-            VSCSI_MAX_SEGMENTS_LIMIT, DEFAULT_MAX_SEGMENTS);
+            VSCSI_MAX_SEGMENTS_LIMIT, DEFAULT_MAX_SEGMENTS, PVSCSID_DEFAULT_CONFIG);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -78,6 +81,7 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         {"no-mgmt", no_argument, NULL, OPT_NO_MGMT},
         {"log-level", required_argument, NULL, 'l'},
         {"foreground", no_argument, NULL, 'f'},
+        {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -92,9 +96,24 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         .mgmt = true,
     };
     *level = LOG_LVL_INFO;
+    /* The file first (found by a first pass), so the command line wins. */
+    const char *config = NULL;
     int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "w:d:s:b:m:l:c:fhV", longopts, NULL)) != -1)
+        if (opt == 'c')
+            config = optarg;
+    opterr = 1;
+    optind = 0;
+    char err[320];
+    int r = config_file_load(config ? config : PVSCSID_DEFAULT_CONFIG, cfg, level, err,
+                             sizeof(err));
+    if (r < 0 && (config || r != -ENOENT)) {
+        fprintf(stderr, "pvscsid: %s\n", err);
+        return 2;
+    }
     unsigned long v;
-    while ((opt = getopt_long(argc, argv, "w:d:s:b:m:l:fhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "w:d:s:b:m:l:c:fhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'w':
             if (parse_uint(optarg, 1, 64, &v) < 0)
@@ -146,6 +165,8 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         case 'f':
             cfg->foreground = true;
             break;
+        case 'c':
+            break;   /* read above */
         case 'h':
             usage(stdout);
             return 0;

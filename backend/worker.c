@@ -19,6 +19,7 @@ enum msg_type {
     MSG_ADD_LUN,
     MSG_REMOVE_LUN,
     MSG_HAS_LUN,
+    MSG_PING,
     MSG_STATS,
     MSG_STOP,
 };
@@ -161,6 +162,12 @@ struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned 
     return m.lun;
 }
 
+void worker_ping(struct worker *w)
+{
+    struct worker_msg m = {.type = MSG_PING};
+    call(w, &m);
+}
+
 bool worker_has_lun(struct worker *w, struct ring_state *rs, unsigned index)
 {
     struct worker_msg m = {.type = MSG_HAS_LUN, .rs = rs, .index = index};
@@ -294,6 +301,9 @@ static void handle_msg(struct worker *w, struct worker_msg *m)
         m->entry = e;
         return;   /* finished by after_batch */
     }
+    case MSG_PING:
+        msg_done(w, m);
+        return;
     case MSG_HAS_LUN:
         m->result = ring_state_find_index(rs, m->index) != NULL;
         msg_done(w, m);

@@ -55,6 +55,8 @@ int worker_add_lun(struct worker *w, struct ring_state *rs, unsigned index,
 struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned index);
 /* True when dev-N is in the ring's LUN table (and not being removed). */
 bool worker_has_lun(struct worker *w, struct ring_state *rs, unsigned index);
+/* Returns once the worker has handled a message (liveness, watchdog). */
+void worker_ping(struct worker *w);
 /* A copy of the ring's counters (and its commands in flight). */
 void worker_ring_stats(struct worker *w, struct ring_state *rs, struct ring_stats *out,
                        unsigned *inflight);

@@ -1,6 +1,9 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +23,13 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+bool world_watchdog;
+
 int world_start(struct daemon_world *w, const char *const *extra)
 {
     memset(w, 0, sizeof(*w));
     w->pid = -1;
+    w->notify_fd = -1;
     const char *bin = getenv("PVSCSID_SIM");
     if (!bin) {
         fprintf(stderr, "world_start: PVSCSID_SIM not set\n");
@@ -46,17 +52,56 @@ int world_start(struct daemon_world *w, const char *const *extra)
     for (int i = 0; extra && extra[i] && argc < 30; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", w->tmpdir);
+    w->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (w->notify_fd < 0 || bind(w->notify_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        perror("notify socket");
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        char wpid[16];
+        snprintf(wpid, sizeof(wpid), "%d", (int)getpid());
+        setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+        /* Only where a test listens: unread pings would fill the socket
+         * (net.unix.max_dgram_qlen) and block the daemon, as they would
+         * under a systemd that stopped reading. */
+        if (world_watchdog) {
+            setenv("WATCHDOG_USEC", "1000000", 1);
+            setenv("WATCHDOG_PID", wpid, 1);
+        }
         execv(bin, (char *const *)argv);
         _exit(127);
     }
     w->pid = pid;
-    /* No need to wait for readiness: the daemon rescans backend/vscsi when
-     * it starts, so devices written before or after it are both found. */
+    if (world_wait_notify(w, "READY=1", 10000) < 0) {
+        fprintf(stderr, "world_start: pvscsid never said READY=1\n");
+        return -1;
+    }
     return 0;
+}
+
+int world_wait_notify(struct daemon_world *w, const char *what, int timeout_ms)
+{
+    long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        long left = deadline - now_ms();
+        if (left <= 0 || w->notify_fd < 0)
+            return -1;
+        struct pollfd p = {.fd = w->notify_fd, .events = POLLIN};
+        if (poll(&p, 1, (int)left) <= 0)
+            continue;
+        char msg[512];
+        ssize_t n = recv(w->notify_fd, msg, sizeof(msg) - 1, 0);
+        if (n <= 0)
+            continue;
+        msg[n] = '\0';
+        if (strstr(msg, what))
+            return 0;
+    }
 }
 
 bool world_daemon_alive(struct daemon_world *w)
@@ -89,6 +134,14 @@ int world_stop_daemon_only(struct daemon_world *w)
             }
             if (now_ms() > deadline) {
                 fprintf(stderr, "pvscsid did not stop on SIGTERM: killed\n");
+                if (getenv("WORLD_GDB_ON_HANG")) {
+                    char cmd[128];
+                    snprintf(cmd, sizeof(cmd),
+                             "gdb -p %d -batch -ex 'thread apply all bt' >&2 2>/dev/null",
+                             (int)w->pid);
+                    if (system(cmd) != 0)
+                        fprintf(stderr, "gdb failed\n");
+                }
                 kill(w->pid, SIGKILL);
                 waitpid(w->pid, &st, 0);
                 break;
@@ -103,6 +156,9 @@ int world_stop_daemon_only(struct daemon_world *w)
 int world_stop(struct daemon_world *w)
 {
     int status = world_stop_daemon_only(w);
+    if (w->notify_fd >= 0)
+        close(w->notify_fd);
+    w->notify_fd = -1;
     if (w->xs)
         xs_close(w->xs);
     w->xs = NULL;

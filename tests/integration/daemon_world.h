@@ -28,10 +28,14 @@ struct daemon_world {
     struct xs_handle *xs;
     pid_t pid;
     char tmpdir[64];          /* scratch files (backing files of LUNs) */
+    int notify_fd;            /* the daemon's sd_notify socket (we play systemd) */
 };
 
+/* Set before world_start: the daemon runs under a 1 s systemd watchdog. */
+extern bool world_watchdog;
+
 /* Starts simulator, xenstored and the daemon (with "-f -w 2" and extra,
- * a NULL-terminated list). 0 or -1 (reason on stderr). */
+ * a NULL-terminated list) under a NOTIFY_SOCKET, as systemd would, and waits for its READY=1. 0 or -1 (reason on stderr). */
 int world_start(struct daemon_world *w, const char *const *extra);
 /* SIGTERM to the daemon; returns its exit status (0 clean; sanitizer
  * reports make it non-zero), or -1 if it had to be killed. Then stops
@@ -39,6 +43,9 @@ int world_start(struct daemon_world *w, const char *const *extra);
 int world_stop(struct daemon_world *w);
 /* SIGTERM to the daemon only (the world stays): its exit status, or -1. */
 int world_stop_daemon_only(struct daemon_world *w);
+/* Waits for a notification message containing `what` (e.g. "WATCHDOG=1").
+ * 0 or -1 on timeout. */
+int world_wait_notify(struct daemon_world *w, const char *what, int timeout_ms);
 /* True while the daemon process runs. */
 bool world_daemon_alive(struct daemon_world *w);
 

@@ -292,12 +292,18 @@ TEST(domain_death_with_io_in_flight)
 TEST(sigterm_with_connected_guests_exits_cleanly)
 {
     struct daemon_world w;
-    REQUIRE(world_start(&w, NULL) == 0);
+    world_watchdog = true;
+    int started = world_start(&w, NULL);
+    world_watchdog = false;
+    REQUIRE(started == 0);
     struct simguest *g = simguest_create(GUEST, 512, 0);
     REQUIRE(g);
     static const struct toolstack_lun lun0 = {0, "null", "0:0:0:0"};
     struct simfront *f = world_attach(&w, g, 0, &lun0, 1);
     REQUIRE(f);
+    /* Under systemd's watchdog it keeps pinging while serving. */
+    CHECK_INT_EQ(world_wait_notify(&w, "WATCHDOG=1", 3000), 0);
+    CHECK_INT_EQ(world_wait_notify(&w, "WATCHDOG=1", 3000), 0);
     /* The daemon exits 0 (LSan finds nothing) and has released the guest's
      * grants and ports by then. */
     pid_t pid = w.pid;

@@ -1,0 +1,117 @@
+/* The settings file (backend/config_file.c) and its place under the
+ * command line (backend/options.c). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_file.h"
+#include "options.h"
+#include "tap.h"
+
+static char path[64];
+
+static void write_conf(const char *text)
+{
+    snprintf(path, sizeof(path), "/tmp/pvscsid-conf.XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        TAP_DIAG("cannot write %s", path);
+    if (fd >= 0)
+        close(fd);
+}
+
+static void base(struct pvscsid_config *c, enum log_level *l)
+{
+    memset(c, 0, sizeof(*c));
+    c->workers = 1;
+    c->max_segments = 256;
+    c->block_size = 512;
+    c->mgmt = true;
+    *l = LOG_LVL_INFO;
+}
+
+TEST(every_setting)
+{
+    write_conf("# comment\n[daemon]\nworkers = 3\ndatapath = map\nmax-segments = 512\n"
+               "block-size = 4096\nbackend-domid = 2\nsysfs-root = /srv/sys\n"
+               "log-level = debug\n\n[mgmt]\nenabled = yes\nsocket = /run/x/api.sock\n"
+               "tcp = 127.0.0.1:9363\npassword-file = /etc/pvscsid/pw\n");
+    struct pvscsid_config c;
+    enum log_level l;
+    base(&c, &l);
+    char err[256] = "";
+    CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), 0);
+    CHECK_INT_EQ(c.workers, 3);
+    CHECK_INT_EQ(c.datapath, DATAPATH_MAP);
+    CHECK_INT_EQ(c.max_segments, 512);
+    CHECK_INT_EQ(c.block_size, 4096);
+    CHECK_INT_EQ(c.backend_domid, 2);
+    CHECK_STR_EQ(c.sysfs_root, "/srv/sys");
+    CHECK_INT_EQ(l, LOG_LVL_DEBUG);
+    CHECK(c.mgmt);
+    CHECK_STR_EQ(c.mgmt_socket, "/run/x/api.sock");
+    CHECK_STR_EQ(c.mgmt_tcp, "127.0.0.1:9363");
+    CHECK_STR_EQ(c.mgmt_password_file, "/etc/pvscsid/pw");
+    unlink(path);
+    config_file_free();
+}
+
+TEST(errors_name_the_line)
+{
+    static const struct { const char *text; const char *want; } bad[] = {
+        {"[daemon]\nworkers = 0\n", ":2:"},
+        {"[daemon]\n\nworkerz = 2\n", "workerz"},
+        {"[daemon]\ndatapath = dma\n", "datapath"},
+        {"[daemon]\nblock-size = 1024\n", "block-size"},
+        {"[other]\nx = 1\n", "[other]"},
+        {"[mgmt]\nenabled = maybe\n", "enabled"},
+        {"[mgmt]\ntcp = 0.0.0.0:1\n", "password-file"},
+        {"[daemon\nworkers = 2\n", ":1:"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        write_conf(bad[i].text);
+        struct pvscsid_config c;
+        enum log_level l;
+        base(&c, &l);
+        char err[256] = "";
+        CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), -EINVAL);
+        if (!strstr(err, bad[i].want))
+            TAP_DIAG("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i].want);
+        CHECK(strstr(err, bad[i].want) != NULL);
+        unlink(path);
+    }
+    config_file_free();
+    struct pvscsid_config c;
+    enum log_level l;
+    base(&c, &l);
+    char err[256];
+    CHECK_INT_EQ(config_file_load("/nonexistent/pvscsid.conf", &c, &l, err, sizeof(err)),
+                 -ENOENT);
+}
+
+TEST(command_line_overrides_the_file)
+{
+    write_conf("[daemon]\nworkers = 3\ndatapath = map\n");
+    char *argv[] = {"pvscsid", "-w", "5", "--config", path, NULL};
+    struct pvscsid_config c;
+    enum log_level l;
+    optind = 0;
+    CHECK_INT_EQ(options_parse(5, argv, &c, &l), -1);
+    CHECK_INT_EQ(c.workers, 5);                 /* the command line wins */
+    CHECK_INT_EQ(c.datapath, DATAPATH_MAP);     /* the file still applies */
+    unlink(path);
+    char *missing[] = {"pvscsid", "--config", "/nonexistent/x.conf", NULL};
+    optind = 0;
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");
+    int r = options_parse(3, missing, &c, &l);
+    fclose(stderr);
+    stderr = saved;
+    CHECK_INT_EQ(r, 2);                          /* a named file must exist */
+    config_file_free();
+}
+
+TAP_MAIN(every_setting, errors_name_the_line, command_line_overrides_the_file)
