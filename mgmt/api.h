@@ -46,6 +46,9 @@ struct api_class {
     const struct api_call *calls;   /* ends with {NULL} */
 };
 
+/* pvscsid.attach_disk (api_dscsi.c): hot-plug an emulated disk. */
+struct json_object *dscsi_attach_disk(struct api_ctx *x, struct json_object *params);
+
 extern const struct api_class api_pscsi, api_pscsi_hba, api_host, api_vm, api_dscsi,
     api_vscsi, api_dscsi_hba, api_pvscsid;
 

@@ -125,6 +125,45 @@ static struct json_object *attach_refused(struct api_ctx *x, const struct xsa_re
     return NULL;
 }
 
+/* A running VM by ref, or NULL with the XenAPI error set. */
+static const struct xsv_vm *find_running_vm(struct api_ctx *x, const char *vm_ref)
+{
+    const char *vm_uuid = api_ref_uuid(vm_ref);
+    const struct xsv_vm *vm = vm_uuid ? xsv_vm_by_uuid(&x->view, vm_uuid) : NULL;
+    if (!vm) {
+        if (vm_uuid && core_seen_vm(x->c, vm_uuid))
+            x->error = rpc_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
+        else
+            api_bad_handle(x, "VM", vm_ref);
+    }
+    return vm;
+}
+
+/* Writes the LUN into the VM's vscsi device (hot-plug) and returns its
+ * DSCSI ref. `what` names the source in errors (a PSCSI ref or a p-dev). */
+static struct json_object *attach(struct api_ctx *x, const char *vm_ref, const char *p_dev,
+                                  const char *p_devname, const char *what, const char *hctl,
+                                  const struct vscsi_hctl *v)
+{
+    const struct xsv_vm *vm = find_running_vm(x, vm_ref);
+    if (!vm)
+        return NULL;
+    struct xsa_result res;
+    int r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, p_devname, &res);
+    if (r < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+        return NULL;
+    }
+    if (res.status != XSA_OK)
+        return attach_refused(x, &res, vm_ref, what, hctl, v->host);
+    char uuid[UUID_STRLEN];
+    if (xsv_lun_uuid(uuid, vm->uuid, v->host, res.index) < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "uuid", NULL);
+        return NULL;
+    }
+    return api_ref(uuid);
+}
+
 static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *params)
 {
     struct json_object *rec = json_object_array_get_idx(params, 0);
@@ -142,35 +181,15 @@ static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *p
         x->error = rpc_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
         return NULL;
     }
-    const char *vm_uuid = api_ref_uuid(vm_ref);
-    const struct xsv_vm *vm = vm_uuid ? xsv_vm_by_uuid(&x->view, vm_uuid) : NULL;
-    if (!vm) {
-        if (vm_uuid && core_seen_vm(x->c, vm_uuid))
-            x->error = rpc_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
-        else
-            api_bad_handle(x, "VM", vm_ref);
-        return NULL;
-    }
     const char *ps_uuid = api_ref_uuid(ps_ref);
     const struct pscsi *p = ps_uuid ? pscsi_find_uuid(&x->c->pscsi, ps_uuid) : NULL;
-    if (!p)
+    if (!p) {
+        /* The VM is checked first, as before. */
+        if (!find_running_vm(x, vm_ref))
+            return NULL;
         return api_bad_handle(x, "PSCSI", ps_ref);
-
-    struct xsa_result res;
-    int r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, &v, p->hctl,
-                       p->dev_name[0] ? p->dev_name : NULL, &res);
-    if (r < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
-        return NULL;
     }
-    if (res.status != XSA_OK)
-        return attach_refused(x, &res, vm_ref, ps_ref, hctl, v.host);
-    char uuid[UUID_STRLEN];
-    if (xsv_lun_uuid(uuid, vm->uuid, v.host, res.index) < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "uuid", NULL);
-        return NULL;
-    }
-    return api_ref(uuid);
+    return attach(x, vm_ref, p->hctl, p->dev_name[0] ? p->dev_name : NULL, ps_ref, hctl, &v);
 }
 
 static struct json_object *dscsi_destroy(struct api_ctx *x, struct json_object *params)
@@ -197,6 +216,32 @@ static struct json_object *dscsi_destroy(struct api_ctx *x, struct json_object *
         return NULL;
     }
     return json_object_new_string("");
+}
+
+/*
+ * pvscsid.attach_disk(session, VM, p_dev, virtual_HCTL): our extension for
+ * LUNs that are not PSCSIs of this host: the daemon's emulated disks
+ * ("file:/path", "null", "null:<size>"). Hot-plugged exactly as
+ * VSCSI.create does; the result is a DSCSI ref.
+ */
+struct json_object *dscsi_attach_disk(struct api_ctx *x, struct json_object *params)
+{
+    const char *vm_ref = api_str_param(x, params, 0, "VM");
+    const char *p_dev = vm_ref ? api_str_param(x, params, 1, "p_dev") : NULL;
+    const char *hctl = p_dev ? api_str_param(x, params, 2, "virtual_HCTL") : NULL;
+    if (!hctl || !api_view(x))
+        return NULL;
+    if (strncmp(p_dev, "file:/", 6) != 0 && strcmp(p_dev, "null") != 0 &&
+        strncmp(p_dev, "null:", 5) != 0) {
+        x->error = rpc_error("INVALID_VALUE", "p_dev", p_dev, NULL);
+        return NULL;
+    }
+    struct vscsi_hctl v;
+    if (vscsi_hctl_parse(hctl, &v) < 0 || !vscsi_hctl_fits_ring(&v)) {
+        x->error = rpc_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
+        return NULL;
+    }
+    return attach(x, vm_ref, p_dev, NULL, p_dev, hctl, &v);
 }
 
 static const char *const dscsi_fields[] = {

@@ -181,6 +181,7 @@ static struct json_object *get_stats(struct api_ctx *x, struct json_object *para
     return a;
 }
 
-static const struct api_call pvscsid_calls[] = {{"get_stats", 0, get_stats}, {NULL, 0, NULL}};
+static const struct api_call pvscsid_calls[] = {
+    {"get_stats", 0, get_stats}, {"attach_disk", 3, dscsi_attach_disk}, {NULL, 0, NULL}};
 
 const struct api_class api_pvscsid = {"pvscsid", NULL, NULL, NULL, pvscsid_calls};

@@ -283,6 +283,21 @@ static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, co
     json_object_put(vms);
 }
 
+/* An emulated disk of the daemon (file:/path, null[:size]) as a LUN. */
+static void cmd_disk_attach(struct ctl *c, const char *vm_key, const char *p_dev,
+                            const char *hctl)
+{
+    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
+    const char *vm = find_vm(vms, vm_key);
+    struct json_object *made = callv(c, "pvscsid.attach_disk", vm, p_dev, hctl, NULL);
+    if (c->json)
+        print_json(made);
+    else
+        printf("%s\n", uuid_of(json_object_get_string(made)));
+    json_object_put(made);
+    json_object_put(vms);
+}
+
 static void cmd_detach(struct ctl *c, const char *key)
 {
     char ref[128];
@@ -318,6 +333,8 @@ static void usage(FILE *f)
             "  vscsi-list [VM]                LUNs given to VMs (all, or one VM)\n"
             "  vscsi-attach VM PSCSI VHCTL    hot-plug PSCSI (HCTL, uuid or scsi_id)\n"
             "                                 into VM (name, uuid or domid) as VHCTL\n"
+            "  disk-attach VM PDEV VHCTL      hot-plug an emulated disk of pvscsid\n"
+            "                                 (file:/path, null or null:<size>)\n"
             "  vscsi-detach VSCSI             hot-unplug a LUN (its uuid)\n"
             "  stats                          per-ring requests, bytes, errors\n"
             "\n"
@@ -362,7 +379,7 @@ int main(int argc, char **argv)
         const char *name;
         int min, max;
     } const known[] = {{"pscsi-list", 0, 0},   {"vscsi-list", 0, 1}, {"vscsi-attach", 3, 3},
-                       {"vscsi-detach", 1, 1}, {"stats", 0, 0}};
+                       {"disk-attach", 3, 3},  {"vscsi-detach", 1, 1}, {"stats", 0, 0}};
     size_t k = 0;
     while (k < sizeof(known) / sizeof(known[0]) && strcmp(known[k].name, cmd) != 0)
         k++;
@@ -396,6 +413,8 @@ int main(int argc, char **argv)
         cmd_vscsi_list(&c, nargs ? args[0] : NULL);
     else if (strcmp(cmd, "vscsi-attach") == 0)
         cmd_attach(&c, args[0], args[1], args[2]);
+    else if (strcmp(cmd, "disk-attach") == 0)
+        cmd_disk_attach(&c, args[0], args[1], args[2]);
     else if (strcmp(cmd, "vscsi-detach") == 0)
         cmd_detach(&c, args[0]);
     else

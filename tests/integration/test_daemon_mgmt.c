@@ -95,6 +95,42 @@ TEST(pvscsictl_against_the_running_daemon)
     CHECK(strstr(out, "DEVICE_ALREADY_EXISTS") != NULL);
     CHECK_INT_EQ(world_lun_state(&w, GUEST, 0, 2), -1);
 
+    /* An emulated disk through the API: the guest sees it and does I/O;
+     * then it is detached while I/O runs on it. */
+    char pdev[200], cmd[300];
+    REQUIRE(world_make_file(&w, "api-disk", 8 << 20, pdev, sizeof(pdev)) == 0);
+    snprintf(cmd, sizeof(cmd), "disk-attach guest5 %s 0:0:0:5", pdev);
+    st = ctl(sock, cmd, out, sizeof(out));
+    CHECK_INT_EQ(st, 0);
+    char uuid[64] = "";
+    sscanf(out, "%63s", uuid);
+    struct vscsi_hctl l5 = {0, 0, 0, 5};
+    CHECK_INT_EQ(simfront_wait_lun(f, &l5, true, 5000), 0);
+    CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
+    static uint8_t wbuf[65536], rbuf[65536];
+    for (size_t i = 0; i < sizeof(wbuf); i++)
+        wbuf[i] = (uint8_t)(i * 13 + 1);
+    const uint8_t w10[10] = {0x2a, 0, 0, 0, 0, 8, 0, 0, 128, 0};
+    const uint8_t rd10[10] = {0x28, 0, 0, 0, 0, 8, 0, 0, 128, 0};
+    simfront_cmd_init(&c, &l5, w10, 10, VSCSI_DIR_TO_DEVICE, wbuf, sizeof(wbuf));
+    CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    CHECK_INT_EQ(c.rslt, 0);
+    simfront_cmd_init(&c, &l5, rd10, 10, VSCSI_DIR_FROM_DEVICE, rbuf, sizeof(rbuf));
+    CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_MEM_EQ(rbuf, wbuf, sizeof(wbuf));
+    /* Detach with a read in flight: the read is answered, the LUN goes. */
+    simfront_cmd_init(&c, &l5, rd10, 10, VSCSI_DIR_FROM_DEVICE, rbuf, sizeof(rbuf));
+    CHECK(simfront_submit(f, &c) >= 0);
+    snprintf(cmd, sizeof(cmd), "vscsi-detach %s", uuid);
+    CHECK_INT_EQ(ctl(sock, cmd, out, sizeof(out)), 0);
+    CHECK_INT_EQ(simfront_wait(f, &c, 5000), 0);
+    CHECK(c.rslt == 0 || vscsi_rslt_host(c.rslt) == XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
+    CHECK_INT_EQ(simfront_wait_lun(f, &l5, false, 5000), 0);
+    /* A p-dev that is not an emulated disk is refused by the API. */
+    CHECK(ctl(sock, "disk-attach guest5 /etc/passwd 0:0:0:6", out, sizeof(out)) != 0);
+    CHECK(strstr(out, "INVALID_VALUE") != NULL);
+
     simguest_destroy(g);
     CHECK_INT_EQ(world_stop(&w), 0);
     fakesys_destroy(sys);
