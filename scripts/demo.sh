@@ -10,4 +10,6 @@ BUILD=${BUILD:-build-demo}
 ./scripts/setup.sh
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" --buildtype=debugoptimized >/dev/null
 ninja -C "$BUILD" -j"${JOBS:-2}" >/dev/null
-PVSCSID_SIM="$PWD/$BUILD/tests/integration/pvscsid-sim" exec "$BUILD/tests/demo/pvscsid-demo"
+export PVSCSID_SIM="$PWD/$BUILD/tests/integration/pvscsid-sim"
+export PVSCSICTL="$PWD/$BUILD/mgmt/pvscsictl"
+exec "$BUILD/tests/demo/pvscsid-demo"

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <xenstore.h>
 
 #include "daemon_world.h"
 #include "result.h"
@@ -36,6 +38,24 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* pvscsictl against the daemon's management socket; prints its output
+ * indented. Exit status, or -1. */
+static int ctl(const char *sock, const char *args, char *out, size_t size)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s --socket %s %s 2>&1", getenv("PVSCSICTL"), sock, args);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    printf("     $ pvscsictl %s\n", args);
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+        printf("       %s\n", line);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
 {
     memset(cdb, 0, 10);
@@ -54,11 +74,20 @@ int main(void)
     printf("pvscsid demo: a simulated xen-scsifront guest served by pvscsid\n"
            "(hypervisor simulator + a private real xenstored; no Xen needed)\n\n");
     struct daemon_world w;
-    const char *args[] = {"--log-level", "warn", NULL};
+    char sock[] = "/tmp/pvscsid-demo.XXXXXX";
+    if (!getenv("PVSCSICTL") || !mkdtemp(sock)) {
+        fprintf(stderr, "demo: PVSCSICTL not set, or no temp dir\n");
+        return 1;
+    }
+    char sockpath[64];
+    snprintf(sockpath, sizeof(sockpath), "%s/xapi.sock", sock);
+    const char *args[] = {"--log-level", "warn", "--mgmt-socket", sockpath, NULL};
     if (world_start(&w, args) < 0) {
         fprintf(stderr, "demo: could not start the test world\n");
         return 1;
     }
+    if (!xs_write(w.xs, XBT_NULL, "/local/domain/1/name", "demo-guest", 10))
+        fprintf(stderr, "demo: cannot name the guest\n");
     printf("1. pvscsid started (pid %d); guest domain %d created\n", (int)w.pid, GUEST);
     struct simguest *g = simguest_create(GUEST, 4096, 0);
     char pdev[200];
@@ -129,15 +158,24 @@ int main(void)
     EXPECT(r == 0 && vscsi_rslt_host(c.rslt) == XEN_VSCSIIF_RSLT_HOST_NO_CONNECT,
            "6. INQUIRY 0:0:3:0 (not assigned) -> host byte NO_CONNECT");
 
-    const struct toolstack_lun hot = {2, "null:2G", "0:0:0:2"};
+    /* Hot-plug through the management API, as an administrator would. */
+    static char out[8192];
     struct vscsi_hctl l2 = {0, 0, 0, 2};
-    r = toolstack_vscsi_add_lun(w.xs, 0, GUEST, 0, &hot);
+    r = ctl(sockpath, "disk-attach demo-guest null:2G 0:0:0:2", out, sizeof(out));
+    char uuid[64] = "";
+    sscanf(out, "%63s", uuid);
     EXPECT(r == 0 && simfront_wait_lun(f, &l2, true, 5000) == 0,
-           "7. hot-add dev-2 null:2G -> guest sees 0:0:0:2");
-    r = toolstack_vscsi_remove_lun(w.xs, 0, GUEST, 0, 1);
-    struct vscsi_hctl l1 = {0, 0, 0, 1};
-    EXPECT(r == 0 && simfront_wait_lun(f, &l1, false, 5000) == 0,
-           "   hot-remove dev-1 -> guest loses 0:0:0:1");
+           "7. hot-add through the management API -> guest sees 0:0:0:2");
+    (void)simfront_wait_connected(f, 3000);
+    ctl(sockpath, "vscsi-list demo-guest", out, sizeof(out));
+    char detach[128];
+    snprintf(detach, sizeof(detach), "vscsi-detach %s", uuid);
+    r = ctl(sockpath, detach, out, sizeof(out));
+    EXPECT(r == 0 && simfront_wait_lun(f, &l2, false, 5000) == 0,
+           "   hot-remove through the management API -> guest loses 0:0:0:2");
+    (void)simfront_wait_connected(f, 3000);
+    r = ctl(sockpath, "stats", out, sizeof(out));
+    EXPECT(r == 0, "   pvscsictl stats: the traffic of this ring, counted by the daemon");
 
     r = simfront_close(f, 5000);
     EXPECT(r == 0 && xensim_count_mappings(GUEST) == 0,
@@ -148,6 +186,7 @@ int main(void)
     free(rbuf);
     int st = world_stop(&w);
     EXPECT(st == 0, "9. SIGTERM: pvscsid exited with status %d", st);
+    rmdir(sock);
     printf("\n%s\n", failures ? "demo FAILED" : "demo finished: all steps ok");
     return failures ? 1 : 0;
 }
