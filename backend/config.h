@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct autoattach_rule;
+
 enum datapath_mode {
     DATAPATH_COPY,   /* grant copy into per-slot buffers (default) */
     DATAPATH_MAP,    /* map the guest's pages for the duration of a command */
@@ -22,6 +24,7 @@ struct pvscsid_config {
     const char *mgmt_socket;     /* NULL: mgmt's default (/run/pvscsid/xapi.sock) */
     const char *mgmt_tcp;        /* "host:port" for TCP too; NULL: Unix socket only */
     const char *mgmt_password_file;
+    struct autoattach_rule *autoattach;   /* [vm:<name>] sections */
 };
 
 #endif

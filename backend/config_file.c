@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autoattach.h"
 #include "config_file.h"
 #include "request.h"
 
@@ -33,6 +34,12 @@ void config_file_free(void)
         free(kept);
         kept = n;
     }
+}
+
+void config_file_release(struct pvscsid_config *cfg)
+{
+    autoattach_free(&cfg->autoattach);
+    config_file_free();
 }
 
 struct load {
@@ -95,6 +102,8 @@ static bool apply(struct load *l, const char *section, const char *key, const ch
             return false;
         return true;
     }
+    if (!strncmp(section, "vm:", 3) && !strcmp(key, "lun"))
+        return autoattach_add(&c->autoattach, section + 3, v) == 0;
     if (!strcmp(section, "mgmt")) {
         if (!strcmp(key, "enabled") && boolean(v, &c->mgmt))
             ;

@@ -6,6 +6,7 @@
  *   [daemon]  workers, datapath, max-segments, block-size, backend-domid,
  *             sysfs-root, log-level
  *   [mgmt]    enabled, socket, tcp, password-file
+ *   [vm:<name or uuid>]  lun = <p-dev> <h:c:t:l>  (repeatable; autoattach.h)
  */
 #ifndef PVSCSID_CONFIG_FILE_H
 #define PVSCSID_CONFIG_FILE_H
@@ -25,5 +26,7 @@ int config_file_load(const char *path, struct pvscsid_config *cfg, enum log_leve
                      char *err, size_t err_len);
 /* Frees the strings the file provided (at exit). */
 void config_file_free(void);
+/* And the auto-attach rules it added to cfg. */
+void config_file_release(struct pvscsid_config *cfg);
 
 #endif

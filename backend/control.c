@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "autoattach.h"
 #include "control.h"
 #include "mgmt.h"
 #include "device.h"
@@ -159,6 +160,10 @@ static void check_domains(struct control *c)
 
 static void on_watch(struct control *c, const char *path, const char *token)
 {
+    if (strcmp(token, "introduce") == 0) {
+        autoattach_run(c->cfg->autoattach, c->xs, c->cfg->backend_domid);
+        return;
+    }
     if (strcmp(token, "release") == 0) {
         check_domains(c);
         return;
@@ -283,7 +288,8 @@ int control_run(const struct pvscsid_config *cfg)
             goto out_workers;
         }
     }
-    if (!xs_watch(c.xs, c.root, "be") || !xs_watch(c.xs, "@releaseDomain", "release")) {
+    if (!xs_watch(c.xs, c.root, "be") || !xs_watch(c.xs, "@releaseDomain", "release") ||
+        (cfg->autoattach && !xs_watch(c.xs, "@introduceDomain", "introduce"))) {
         log_err("cannot watch %s: %s", c.root, strerror(errno));
         goto out_workers;
     }
@@ -293,6 +299,7 @@ int control_run(const struct pvscsid_config *cfg)
     if (start_mgmt(&c) < 0)
         goto out_workers;
     pthread_mutex_lock(&c.lock);
+    autoattach_run(cfg->autoattach, c.xs, cfg->backend_domid);
     rescan(&c);
     pthread_mutex_unlock(&c.lock);
     /* Under systemd (Type=notify): ready once the watches are set. */
@@ -333,6 +340,7 @@ int control_run(const struct pvscsid_config *cfg)
             if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
                     pthread_mutex_lock(&c.lock);
+                    autoattach_run(cfg->autoattach, c.xs, cfg->backend_domid);
                     rescan(&c);
                     pthread_mutex_unlock(&c.lock);
                     continue;

@@ -136,4 +136,46 @@ TEST(pvscsictl_against_the_running_daemon)
     fakesys_destroy(sys);
 }
 
-TAP_MAIN(pvscsictl_against_the_running_daemon)
+TEST(luns_named_in_the_settings_file_follow_the_vm)
+{
+    /* The VM "nightly" gets two LUNs whenever its domain appears. */
+    char conf[] = "/tmp/pvscsid-auto.XXXXXX";
+    int fd = mkstemp(conf);
+    REQUIRE(fd >= 0);
+    static const char text[] = "[vm:nightly]\nlun = null:1G 0:0:0:0\nlun = null:2G 0:0:0:1\n";
+    REQUIRE(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
+    close(fd);
+    const char *args[] = {"--config", conf, NULL};
+    struct daemon_world w;
+    REQUIRE(world_start(&w, args) == 0);
+    /* The domain is born: name written, then introduced. */
+    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/12/name", "nightly", 7));
+    REQUIRE(xs_introduce_domain(w.xs, 12, 0x2000, 5));
+    CHECK_INT_EQ(world_wait_lun_state(&w, 12, 0, 1, 1, 5000), 0);   /* written, state 1 */
+    /* The guest's frontend finds its device and both LUNs. */
+    struct simguest *g = simguest_create(12, 512, 0);
+    REQUIRE(g);
+    struct simfront *f = simfront_probe(g, 0);
+    REQUIRE(f);
+    CHECK_INT_EQ(simfront_wait_connected(f, 5000), 0);
+    struct vscsi_hctl l1 = {0, 0, 0, 1};
+    CHECK_INT_EQ(simfront_wait_lun(f, &l1, true, 5000), 0);
+    struct vscsi_hctl seen[4];
+    CHECK_INT_EQ(simfront_luns(f, seen, 4), 2);
+    const uint8_t rc10[10] = {0x25};
+    uint8_t buf[8];
+    struct simfront_cmd c;
+    simfront_cmd_init(&c, &l1, rc10, 10, VSCSI_DIR_FROM_DEVICE, buf, 8);
+    CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(buf[0] << 24 | buf[1] << 16 | buf[2] << 8 | buf[3], (int)((2u << 30) / 512 - 1));
+    /* Another domain appearing does not attach them twice. */
+    REQUIRE(xs_introduce_domain(w.xs, 13, 0x3000, 6));
+    usleep(200000);
+    CHECK_INT_EQ(world_lun_state(&w, 12, 0, 2), -1);
+    simguest_destroy(g);
+    CHECK_INT_EQ(world_stop(&w), 0);
+    unlink(conf);
+}
+
+TAP_MAIN(pvscsictl_against_the_running_daemon, luns_named_in_the_settings_file_follow_the_vm)

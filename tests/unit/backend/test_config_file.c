@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autoattach.h"
 #include "config_file.h"
 #include "options.h"
 #include "tap.h"
@@ -114,4 +115,39 @@ TEST(command_line_overrides_the_file)
     config_file_free();
 }
 
-TAP_MAIN(every_setting, errors_name_the_line, command_line_overrides_the_file)
+TEST(vm_sections_become_auto_attach_rules)
+{
+    write_conf("[vm:backup]\nlun = 2:0:1:0 0:0:0:0\nlun = file:/srv/d.img 0:0:0:1\n"
+               "[vm:6c0e3d0c-1111-2222-3333-444455556666]\nlun = null 1:0:0:0\n");
+    struct pvscsid_config c;
+    enum log_level l;
+    base(&c, &l);
+    char err[256] = "";
+    CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), 0);
+    const struct autoattach_rule *r = c.autoattach;
+    REQUIRE(r && r->next && r->next->next && !r->next->next->next);
+    CHECK_STR_EQ(r->vm, "backup");
+    CHECK_STR_EQ(r->pdev, "2:0:1:0");
+    CHECK_INT_EQ(r->vdev.lun, 0);
+    CHECK_STR_EQ(r->next->pdev, "file:/srv/d.img");
+    CHECK_INT_EQ(r->next->vdev.lun, 1);
+    CHECK_STR_EQ(r->next->next->vm, "6c0e3d0c-1111-2222-3333-444455556666");
+    CHECK_INT_EQ(r->next->next->vdev.host, 1);
+    unlink(path);
+    config_file_release(&c);
+    CHECK(c.autoattach == NULL);
+
+    static const char *bad[] = {"[vm:x]\nlun = 2:0:1:0\n", "[vm:x]\nlun = a b c\n",
+                                "[vm:x]\nlun = null 0:0:0\n", "[vm:]\nlun = null 0:0:0:0\n",
+                                "[vm:x]\ndisk = null 0:0:0:0\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        write_conf(bad[i]);
+        base(&c, &l);
+        CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), -EINVAL);
+        unlink(path);
+        config_file_release(&c);
+    }
+}
+
+TAP_MAIN(every_setting, errors_name_the_line, command_line_overrides_the_file,
+         vm_sections_become_auto_attach_rules)
