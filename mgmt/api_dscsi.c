@@ -1,10 +1,14 @@
 /* XenAPI DSCSI (also answered as VSCSI) and DSCSI_HBA: the LUNs given to
  * VMs, read from xenstore; create/destroy hot-plug through xsattach. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "uuid5.h"
 #include "xsattach.h"
+#include "xsutil.h"
 
 static const struct xsv_lun *find_lun(struct api_ctx *x, const char *uuid)
 {
@@ -306,5 +310,152 @@ static const char *const vhost_fields[] = {
     "uuid", "VM", "PSCSI_HBAs", "DSCSIs", "virtual_host", "assignment_mode", NULL,
 };
 
+/* Closes every live LUN of one vscsi device in a single transaction (one
+ * reconfiguration, as xend's HOST mode does): dev-N to Closing (5), or
+ * removed when the backend never took it, then the backend Reconfiguring
+ * (7) if it is Connected. 0, -EBUSY while it reconfigures, or -errno. */
+static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigned devid)
+{
+    char dir[XSU_PATH_MAX];
+    if (xsu_path(dir, "/local/domain/%u/backend/vscsi/%u/%u", be, domid, devid) < 0)
+        return -ENAMETOOLONG;
+    for (int attempt = 0; attempt < 16; attempt++) {
+        xs_transaction_t t = xs_transaction_start(xs);
+        if (t == XBT_NULL)
+            return -errno;
+        long st = xsu_read_uint(xs, t, dir, "state");
+        if (st == 7 || st == 8) {
+            xs_transaction_end(xs, t, true);
+            return -EBUSY;
+        }
+        char devs[XSU_PATH_MAX];
+        unsigned n = 0;
+        char **names = xsu_path(devs, "%s/vscsi-devs", dir) == 0
+                           ? xs_directory(xs, t, devs, &n) : NULL;
+        bool ok = true;
+        for (unsigned i = 0; ok && names && i < n; i++) {
+            char d[XSU_PATH_MAX];
+            if (xsu_path(d, "%s/%s", devs, names[i]) < 0)
+                continue;
+            long ls = xsu_read_uint(xs, t, d, "state");
+            if (ls == 1)
+                ok = xs_rm(xs, t, d);
+            else if (ls >= 2 && ls <= 4)
+                ok = xsu_write(xs, t, d, "state", "5");
+        }
+        free(names);
+        if (ok && st == 4)
+            ok = xsu_write(xs, t, dir, "state", "7");
+        if (!ok) {
+            int e = errno ? errno : EIO;
+            xs_transaction_end(xs, t, true);
+            return -e;
+        }
+        if (xs_transaction_end(xs, t, false))
+            return 0;
+        if (errno != EAGAIN)
+            return -errno;
+    }
+    return -EAGAIN;
+}
+
+/* DSCSI_HBA.create({VM, PSCSI_HBA, assignment_mode}): every PSCSI of that
+ * physical HBA, identity-mapped (v-dev = p-dev), as vscsi device <host>;
+ * assignment_mode "HOST" (default) or "LUN" as xend did. All or nothing. */
+static struct json_object *vhost_create(struct api_ctx *x, struct json_object *params)
+{
+    struct json_object *rec = json_object_array_get_idx(params, 0);
+    if (!json_object_is_type(rec, json_type_object)) {
+        x->error = rpc_error("FIELD_TYPE_ERROR", "args", NULL);
+        return NULL;
+    }
+    const char *vm_ref = rec_str(x, rec, "VM");
+    const char *hba_ref = vm_ref ? rec_str(x, rec, "PSCSI_HBA") : NULL;
+    if (!hba_ref || !api_view(x))
+        return NULL;
+    struct json_object *m = NULL;
+    const char *mode = json_object_object_get_ex(rec, "assignment_mode", &m) &&
+                               json_object_is_type(m, json_type_string)
+                           ? json_object_get_string(m) : "HOST";
+    if (strcmp(mode, "HOST") != 0 && strcmp(mode, "LUN") != 0) {
+        x->error = rpc_error("INVALID_VALUE", "assignment_mode", mode, NULL);
+        return NULL;
+    }
+    const struct xsv_vm *vm = find_running_vm(x, vm_ref);
+    if (!vm)
+        return NULL;
+    const char *hba_uuid = api_ref_uuid(hba_ref);
+    const struct pscsi_hba *hba = hba_uuid ? pscsi_hba_find_uuid(&x->c->pscsi, hba_uuid) : NULL;
+    if (!hba)
+        return api_bad_handle(x, "PSCSI_HBA", hba_ref);
+    unsigned done = 0;
+    for (size_t i = 0; i < x->c->pscsi.n; i++) {
+        const struct pscsi *p = &x->c->pscsi.dev[i];
+        if (strcmp(p->hba_uuid, hba->uuid) != 0)
+            continue;
+        struct xsa_result res;
+        int r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, &p->addr, p->hctl,
+                           p->dev_name[0] ? p->dev_name : NULL, &res);
+        if (r < 0 || res.status != XSA_OK) {
+            /* Undo what this call wrote: nothing half-attached stays. */
+            if (done)
+                (void)detach_all(x->c->xs, x->c->be_domid, vm->domid, hba->host);
+            if (r < 0)
+                x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+            else
+                attach_refused(x, &res, vm_ref, p->uuid, p->hctl, hba->host);
+            return NULL;
+        }
+        done++;
+    }
+    if (!done) {
+        x->error = rpc_error("INVALID_VALUE", "PSCSI_HBA", hba_ref, NULL);
+        return NULL;
+    }
+    char be[XSU_PATH_MAX];
+    if (strcmp(mode, "HOST") == 0 &&
+        (xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", x->c->be_domid, vm->domid,
+                  hba->host) < 0 ||
+         !xsu_write(x->c->xs, XBT_NULL, be, "feature-host", "1"))) {
+        x->error = rpc_error("INTERNAL_ERROR", "writing feature-host", NULL);
+        return NULL;
+    }
+    char uuid[UUID_STRLEN];
+    if (uuid5_make(uuid, "dscsi_hba:%s:%lu", vm->uuid, (unsigned long)hba->host) < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "uuid", NULL);
+        return NULL;
+    }
+    return api_ref(uuid);
+}
+
+/* DSCSI_HBA.destroy(self): all its LUNs in one reconfiguration. */
+static struct json_object *vhost_destroy(struct api_ctx *x, struct json_object *params)
+{
+    const char *ref = api_str_param(x, params, 0, "self");
+    if (!ref || !api_view(x))
+        return NULL;
+    const char *uuid = api_ref_uuid(ref);
+    const struct xsv_vhost *h = NULL;
+    for (size_t i = 0; uuid && i < x->view.nhost; i++)
+        if (strcmp(x->view.host[i].uuid, uuid) == 0)
+            h = &x->view.host[i];
+    if (!h)
+        return api_bad_handle(x, "DSCSI_HBA", ref);
+    int r = detach_all(x->c->xs, x->c->be_domid, h->domid, h->devid);
+    if (r == -EBUSY) {
+        x->error = rpc_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA",
+                             "the device is reconfiguring; try again", NULL);
+        return NULL;
+    }
+    if (r < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+        return NULL;
+    }
+    return json_object_new_string("");
+}
+
+static const struct api_call vhost_calls[] = {
+    {"create", 1, vhost_create}, {"destroy", 1, vhost_destroy}, {NULL, 0, NULL}};
+
 const struct api_class api_dscsi_hba = {"DSCSI_HBA", vhost_uuids, vhost_record, vhost_fields,
-                                        NULL};
+                                        vhost_calls};

@@ -621,6 +621,57 @@ def vm_gone_is_halted(e):
        ["VM_BAD_POWER_STATE", B, "Running", "Halted"])
 
 
+@case
+def dscsi_hba_create_and_destroy(e):
+    s = e.login()
+    A = "OpaqueRef:" + UUID_A
+    # A fresh physical HBA (host 8) with two LUNs nobody holds.
+    made = []
+    for hctl in ("8:0:0:0", "8:0:1:0"):
+        d = os.path.join(e.info["sysfs"], "bus/scsi/devices", hctl)
+        os.makedirs(d)
+        made.append(d)
+        for k, v in (("vendor", "NEW     "), ("model", "LIB             "), ("type", "1")):
+            with open(os.path.join(d, k), "w") as f:
+                f.write(v + "\n")
+    host = e.call("host.get_all", s)[0]
+    e.call("host.scan_PSCSIs", s, host)
+    hba = [r for r, rec in e.call("PSCSI_HBA.get_all_records", s).items()
+           if rec["physical_host"] == "8"][0]
+    members = e.call("PSCSI_HBA.get_PSCSIs", s, hba)
+    eq(len(members), 2)
+    eq(e.fails("DSCSI_HBA.create", s, {"VM": A, "PSCSI_HBA": hba, "assignment_mode": "BUS"}),
+       ["INVALID_VALUE", "assignment_mode", "BUS"])
+    eq(e.fails("DSCSI_HBA.create", s, {"VM": A, "PSCSI_HBA": "OpaqueRef:NULL"})[0],
+       "HANDLE_INVALID")
+    ref = e.call("DSCSI_HBA.create", s, {"VM": A, "PSCSI_HBA": hba})
+    be = "/local/domain/0/backend/vscsi/3/8"
+    eq(e.xs_read(be + "/feature-host"), "1")
+    rec = e.call("DSCSI_HBA.get_record", s, ref)
+    eq(rec["assignment_mode"], "HOST")
+    eq(rec["virtual_host"], "8")
+    eq(len(rec["DSCSIs"]), len(members))
+    # Identity mapping: v-dev = p-dev.
+    for d in rec["DSCSIs"]:
+        eq(e.call("DSCSI.get_virtual_HCTL", s, d),
+           e.call("PSCSI.get_physical_HCTL", s, e.call("DSCSI.get_PSCSI", s, d)))
+    # Destroy closes every LUN in one reconfiguration.
+    e.xs_write(be + "/state", "4")
+    for i in range(len(members)):
+        e.xs_write(be + "/vscsi-devs/dev-%d/state" % i, "4")
+    eq(e.call("DSCSI_HBA.destroy", s, ref), "")
+    eq(e.xs_read(be + "/state"), "7")
+    for i in range(len(members)):
+        eq(e.xs_read(be + "/vscsi-devs/dev-%d/state" % i), "5")
+    eq(e.fails("DSCSI_HBA.destroy", s, ref), ["OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA",
+                                             "the device is reconfiguring; try again"])
+    for d in made:
+        for k in ("vendor", "model", "type"):
+            os.unlink(os.path.join(d, k))
+        os.rmdir(d)
+    e.call("host.scan_PSCSIs", s, host)
+
+
 def main():
     print("1..%d" % len(CASES), flush=True)
     e = Env()
