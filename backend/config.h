@@ -19,6 +19,8 @@ struct pvscsid_config {
     uint16_t backend_domid;      /* our own domain: backend/vscsi lives under it */
     const char *sysfs_root;      /* "/sys"; tests point at a fake tree */
     uint32_t block_size;         /* emulated disks (file:, null:) */
+    uint32_t cmd_timeout_s;      /* passthrough default when the guest gives
+                                    none; 0: 30 s disks, 3 h everything else */
     bool foreground;
     bool mgmt;                   /* management API on (default) */
     const char *mgmt_socket;     /* NULL: mgmt's default (/run/pvscsid/xapi.sock) */

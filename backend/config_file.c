@@ -94,6 +94,8 @@ static bool apply(struct load *l, const char *section, const char *key, const ch
             c->block_size = (uint32_t)x;
         else if (!strcmp(key, "backend-domid") && uint_in(v, 0, 0x7fef, &x))
             c->backend_domid = (uint16_t)x;
+        else if (!strcmp(key, "cmd-timeout") && uint_in(v, 1, 2000000, &x))
+            c->cmd_timeout_s = (uint32_t)x;
         else if (!strcmp(key, "sysfs-root") && v[0] == '/')
             c->sysfs_root = keep(v);
         else if (!strcmp(key, "log-level") && log_parse_level(v, l->level))

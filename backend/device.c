@@ -112,6 +112,7 @@ static int open_lun(struct device *d, const char *dir, unsigned index, struct vs
             const struct lun_params params = {
                 .block_size = d->env->cfg->block_size,
                 .sysfs_root = d->env->cfg->sysfs_root,
+                .cmd_timeout_ms = d->env->cfg->cmd_timeout_s * 1000u,
             };
             r = ops->open(pdev, &params, out, err, sizeof(err));
             if (r == 0)

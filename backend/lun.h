@@ -73,6 +73,8 @@ struct lun_params {
     uint32_t block_size;           /* emulated disks: 512 (default) or 4096 */
     bool read_only;                /* emulated disks: refuse writes */
     const char *sysfs_root;        /* "/sys" unless tests point elsewhere */
+    uint32_t cmd_timeout_ms;       /* passthrough: when the guest gives no
+                                      timeout; 0 = by device type */
 };
 
 struct lun_ops {

@@ -26,6 +26,8 @@ static void usage(FILE *f)
             "  -b, --backend-domid=N  our domain id (default 0)\n"
             "      --block-size=N     block size of emulated disks, 512 or 4096 (default 512)\n"
             "      --sysfs-root=DIR   where to look up SCSI devices (default /sys)\n"
+            "      --cmd-timeout=SECONDS  passthrough timeout when the guest gives none\n"
+            "                         (default: 30 for disks, 10800 for tapes and others)\n"
             "  -m, --mgmt-socket=PATH management API (XenAPI) socket\n"
             "                         (default /run/pvscsid/xapi.sock)\n"
             "      --mgmt-tcp=HOST:PORT  also serve the management API on TCP\n"
@@ -67,7 +69,7 @@ static unsigned default_workers(void)
 
 int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_level *level)
 {
-    enum { OPT_BLOCK_SIZE = 256, OPT_SYSFS_ROOT, OPT_MGMT_TCP, OPT_MGMT_PASSWORD, OPT_NO_MGMT };
+    enum { OPT_BLOCK_SIZE = 256, OPT_SYSFS_ROOT, OPT_CMD_TIMEOUT, OPT_MGMT_TCP, OPT_MGMT_PASSWORD, OPT_NO_MGMT };
     static const struct option longopts[] = {
         {"workers", required_argument, NULL, 'w'},
         {"datapath", required_argument, NULL, 'd'},
@@ -75,6 +77,7 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         {"backend-domid", required_argument, NULL, 'b'},
         {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
         {"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
+        {"cmd-timeout", required_argument, NULL, OPT_CMD_TIMEOUT},
         {"mgmt-socket", required_argument, NULL, 'm'},
         {"mgmt-tcp", required_argument, NULL, OPT_MGMT_TCP},
         {"mgmt-password-file", required_argument, NULL, OPT_MGMT_PASSWORD},
@@ -145,6 +148,12 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
             break;
         case OPT_SYSFS_ROOT:
             cfg->sysfs_root = optarg;
+            break;
+        case OPT_CMD_TIMEOUT:
+            /* At most 24 days: sg's timeout is milliseconds in 32 bits. */
+            if (parse_uint(optarg, 1, 2000000, &v) < 0)
+                goto bad;
+            cfg->cmd_timeout_s = (uint32_t)v;
             break;
         case 'm':
             cfg->mgmt_socket = optarg;

@@ -94,7 +94,9 @@ static int sg_open(const char *pdev, const struct lun_params *params, struct lun
     name = name ? name + 1 : dev;
     if (sg_lookup_type(root, name, &type) < 0 && sg_dev_scsi_type(fd, &type) < 0)
         type = -1;
-    r = sg_lun_create(fd, sg_io_default_timeout_ms(type), out);
+    uint32_t timeout = params && params->cmd_timeout_ms ? params->cmd_timeout_ms
+                                                        : sg_io_default_timeout_ms(type);
+    r = sg_lun_create(fd, timeout, out);
     if (r < 0) {
         if (close(fd) < 0) {
             /* Out of memory is the error to report. */

@@ -74,10 +74,17 @@ static int setup(int fd, const char *path, char *err, size_t err_len)
 
 int sg_dev_open(const char *path, int *fd, char *err, size_t err_len)
 {
-    int f = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    /* O_EXCL: sg refuses (EBUSY, with O_NONBLOCK) while anyone else has
+     * the sg node open, and refuses everyone else while we do, so a LUN
+     * given to one guest is used by nobody else. */
+    int f = open(path, O_RDWR | O_NONBLOCK | O_EXCL | O_CLOEXEC);
     if (f < 0) {
         int e = errno;
-        handler_err(err, err_len, "cannot open %s: %s", path, strerror(e));
+        if (e == EBUSY)
+            handler_err(err, err_len, "%s is in use (given to another guest or device, or "
+                        "opened by another program)", path);
+        else
+            handler_err(err, err_len, "cannot open %s: %s", path, strerror(e));
         return -e;
     }
     int r = setup(f, path, err, err_len);

@@ -12,12 +12,13 @@
 
 #include "lun.h"
 
-/* Default command timeouts when the guest gives none, by peripheral type
- * as Linux's pscsi target picks them: disks (and zoned disks) short — 30 s,
- * sd's own default; pscsi uses 15 s — everything else (tapes, changers,
- * optical) 500 s as pscsi, long enough for a rewind or a load. */
+/* Default command timeouts when the guest gives none (Linux's frontend
+ * always sends its own), by peripheral type: disks (and zoned disks) 30 s,
+ * sd's own default. Everything else (tapes, changers, optical) 3 hours: a
+ * tape erase or a full rewind runs for a long time, and cutting it short
+ * (pscsi's 500 s) would break the backup. */
 #define SG_IO_TIMEOUT_DISK_MS  30000u
-#define SG_IO_TIMEOUT_OTHER_MS 500000u
+#define SG_IO_TIMEOUT_OTHER_MS (3u * 3600u * 1000u)
 
 /* sg writes at most this much sense; the vscsiif response carries 96. */
 #define SG_IO_SENSE_MAX VSCSIIF_SENSE_BUFFERSIZE

@@ -38,7 +38,7 @@ TEST(every_setting)
 {
     write_conf("# comment\n[daemon]\nworkers = 3\ndatapath = map\nmax-segments = 512\n"
                "block-size = 4096\nbackend-domid = 2\nsysfs-root = /srv/sys\n"
-               "log-level = debug\n\n[mgmt]\nenabled = yes\nsocket = /run/x/api.sock\n"
+               "log-level = debug\ncmd-timeout = 7200\n\n[mgmt]\nenabled = yes\nsocket = /run/x/api.sock\n"
                "tcp = 127.0.0.1:9363\npassword-file = /etc/pvscsid/pw\n");
     struct pvscsid_config c;
     enum log_level l;
@@ -52,6 +52,7 @@ TEST(every_setting)
     CHECK_INT_EQ(c.backend_domid, 2);
     CHECK_STR_EQ(c.sysfs_root, "/srv/sys");
     CHECK_INT_EQ(l, LOG_LVL_DEBUG);
+    CHECK_INT_EQ(c.cmd_timeout_s, 7200);
     CHECK(c.mgmt);
     CHECK_STR_EQ(c.mgmt_socket, "/run/x/api.sock");
     CHECK_STR_EQ(c.mgmt_tcp, "127.0.0.1:9363");

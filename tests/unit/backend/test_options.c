@@ -41,8 +41,9 @@ TEST(every_option)
     enum log_level lvl;
     char *argv[] = {"pvscsid", "-w", "3", "--datapath=map", "--max-segments", "1024",
                     "-b", "7", "--block-size=4096", "--sysfs-root", "/tmp/sys",
-                    "-l", "debug", "-f", NULL};
-    CHECK_INT_EQ(parse(&cfg, &lvl, 14, argv), -1);
+                    "-l", "debug", "-f", "--cmd-timeout=600", NULL};
+    CHECK_INT_EQ(parse(&cfg, &lvl, 15, argv), -1);
+    CHECK_INT_EQ(cfg.cmd_timeout_s, 600);
     CHECK_INT_EQ(cfg.workers, 3);
     CHECK_INT_EQ(cfg.datapath, DATAPATH_MAP);
     CHECK_INT_EQ(cfg.max_segments, 1024);

@@ -18,11 +18,11 @@ TEST(default_timeouts_by_type)
 {
     CHECK_INT_EQ(sg_io_default_timeout_ms(0x00), 30000);    /* disk */
     CHECK_INT_EQ(sg_io_default_timeout_ms(0x14), 30000);    /* host-managed zoned */
-    CHECK_INT_EQ(sg_io_default_timeout_ms(0x01), 500000);   /* tape */
-    CHECK_INT_EQ(sg_io_default_timeout_ms(0x08), 500000);   /* changer */
-    CHECK_INT_EQ(sg_io_default_timeout_ms(0x05), 500000);   /* CD/DVD */
-    CHECK_INT_EQ(sg_io_default_timeout_ms(0x0d), 500000);   /* enclosure */
-    CHECK_INT_EQ(sg_io_default_timeout_ms(-1), 500000);     /* unknown */
+    CHECK_INT_EQ(sg_io_default_timeout_ms(0x01), 3 * 3600 * 1000);   /* tape */
+    CHECK_INT_EQ(sg_io_default_timeout_ms(0x08), 3 * 3600 * 1000);   /* changer */
+    CHECK_INT_EQ(sg_io_default_timeout_ms(0x05), 3 * 3600 * 1000);   /* CD/DVD */
+    CHECK_INT_EQ(sg_io_default_timeout_ms(0x0d), 3 * 3600 * 1000);   /* enclosure */
+    CHECK_INT_EQ(sg_io_default_timeout_ms(-1), 3 * 3600 * 1000);     /* unknown */
 }
 
 TEST(builds_data_in_single_buffer)
