@@ -4,6 +4,7 @@
 
 #include "datapath.h"
 #include "dispatch.h"
+#include "iov_buf.h"
 #include "log.h"
 #include "report_luns.h"
 #include "result.h"
@@ -85,20 +86,6 @@ static void cmd_finish(struct slot *s)
     slot_release(s);
 }
 
-/* Copies buf into the command's data buffer(s); returns bytes copied. */
-static uint32_t copy_to_iov(const struct lun_cmd *c, const uint8_t *buf, uint32_t len)
-{
-    uint32_t done = 0;
-    for (unsigned i = 0; i < c->iov_cnt && done < len; i++) {
-        size_t n = c->iov[i].iov_len;
-        if (n > len - done)
-            n = len - done;
-        memcpy(c->iov[i].iov_base, buf + done, n);
-        done += (uint32_t)n;
-    }
-    return done;
-}
-
 static void emulate_report_luns(struct slot *s)
 {
     struct ring_state *rs = s->rs;
@@ -130,7 +117,7 @@ static void emulate_report_luns(struct slot *s)
         want = alloc;
     if (want > c->data_len)
         want = c->data_len;
-    lun_cmd_good(c, c->data_len - copy_to_iov(c, data, want));
+    lun_cmd_good(c, c->data_len - (uint32_t)iov_from_buf(c->iov, c->iov_cnt, data, want));
 }
 
 static bool target_has_luns(struct ring_state *rs, uint16_t channel, uint16_t target)
