@@ -38,22 +38,17 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* pvscsictl against the daemon's management socket; prints its output
- * indented. Exit status, or -1. */
+/* pvscsictl against the daemon's management socket; prints the command and
+ * its output indented. Exit status, or -1. */
 static int ctl(const char *sock, const char *args, char *out, size_t size)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "%s --socket %s %s 2>&1", getenv("PVSCSICTL"), sock, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
+    int st = world_ctl(sock, args, out, size);
     printf("     $ pvscsictl %s\n", args);
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+    char copy[8192];
+    snprintf(copy, sizeof(copy), "%s", out);
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n"))
         printf("       %s\n", line);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return st;
 }
 
 static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)

@@ -234,3 +234,20 @@ int world_wait_lun_state(struct daemon_world *w, uint16_t domid, uint32_t devid,
     } while (now_ms() < deadline);
     return -1;
 }
+
+int world_ctl(const char *sock, const char *args, char *out, size_t size)
+{
+    const char *ctl = getenv("PVSCSICTL");
+    if (!ctl || size == 0)
+        return -1;
+    char cmd[512];
+    if (snprintf(cmd, sizeof(cmd), "%s --socket %s %s 2>&1", ctl, sock, args) >= (int)sizeof(cmd))
+        return -1;
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

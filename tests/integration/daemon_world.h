@@ -14,6 +14,7 @@
 #define PVSCSI_DAEMON_WORLD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,6 +47,10 @@ int world_stop_daemon_only(struct daemon_world *w);
 /* Waits for a notification message containing `what` (e.g. "WATCHDOG=1").
  * 0 or -1 on timeout. */
 int world_wait_notify(struct daemon_world *w, const char *what, int timeout_ms);
+/* Runs `$PVSCSICTL --socket sock args` (the CLI against the daemon's
+ * management socket); its output (stdout and stderr) in out. Its exit
+ * status, or -1. */
+int world_ctl(const char *sock, const char *args, char *out, size_t size);
 /* True while the daemon process runs. */
 bool world_daemon_alive(struct daemon_world *w);
 

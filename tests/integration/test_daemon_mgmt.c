@@ -19,19 +19,7 @@
 
 #define GUEST 5
 
-/* Runs pvscsictl with args; its stdout in out. Exit status or -1. */
-static int ctl(const char *sock, const char *args, char *out, size_t size)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "%s --socket %s %s 2>&1", getenv("PVSCSICTL"), sock, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#define ctl world_ctl
 
 TEST(pvscsictl_against_the_running_daemon)
 {
