@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <libudev.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +32,9 @@ struct control {
      * management thread while it reads their counters. */
     pthread_mutex_t lock;
     struct mgmt_server *mgmt;
+    /* SCSI devices coming and going (whole-HBA mode follows them). */
+    struct udev *udev;
+    struct udev_monitor *udev_mon;
     char root[64];                  /* /local/domain/<be>/backend/vscsi */
 };
 
@@ -241,6 +245,47 @@ static int start_mgmt(struct control *c)
     return 0;
 }
 
+/* Listens for SCSI device add/remove uevents; without them (containers,
+ * tests) SIGHUP does the same rescan. */
+static int start_udev(struct control *c)
+{
+    c->udev = udev_new();
+    if (c->udev)
+        c->udev_mon = udev_monitor_new_from_netlink(c->udev, "udev");
+    if (!c->udev_mon || udev_monitor_filter_add_match_subsystem_devtype(c->udev_mon, "scsi",
+                                                                        NULL) < 0 ||
+        udev_monitor_enable_receiving(c->udev_mon) < 0) {
+        log_debug("no udev events; SIGHUP rescans SCSI devices");
+        if (c->udev_mon)
+            udev_monitor_unref(c->udev_mon);
+        c->udev_mon = NULL;
+        return -1;
+    }
+    return udev_monitor_get_fd(c->udev_mon);
+}
+
+static void stop_udev(struct control *c)
+{
+    if (c->udev_mon)
+        udev_monitor_unref(c->udev_mon);
+    if (c->udev)
+        udev_unref(c->udev);
+}
+
+/* Drains pending uevents; true when a SCSI device came or went. */
+static bool take_udev(struct control *c)
+{
+    bool any = false;
+    struct udev_device *dev;
+    while ((dev = udev_monitor_receive_device(c->udev_mon)) != NULL) {
+        const char *action = udev_device_get_action(dev);
+        if (action && (!strcmp(action, "add") || !strcmp(action, "remove")))
+            any = true;
+        udev_device_unref(dev);
+    }
+    return any;
+}
+
 static int setup_signals(void)
 {
     sigset_t set;
@@ -310,11 +355,13 @@ int control_run(const struct pvscsid_config *cfg)
     int poll_ms = watchdog_us ? (int)(watchdog_us / 2000) : -1;
     uint64_t last_ping_us = 0;
 
-    struct pollfd pfd[3] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
+    int ufd = start_udev(&c);
+    struct pollfd pfd[4] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
                             {.fd = sfd, .events = POLLIN},
-                            {.fd = c.sink.efd, .events = POLLIN}};
+                            {.fd = c.sink.efd, .events = POLLIN},
+                            {.fd = ufd, .events = POLLIN}};
     for (;;) {
-        int n = poll(pfd, 3, poll_ms);
+        int n = poll(pfd, 4, poll_ms);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -353,6 +400,8 @@ int control_run(const struct pvscsid_config *cfg)
         pthread_mutex_lock(&c.lock);
         if (pfd[2].revents)
             take_drained(&c);
+        if (pfd[3].revents && take_udev(&c))
+            rescan(&c);
         char **w;
         while ((w = xs_check_watch(c.xs)) != NULL) {
             on_watch(&c, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
@@ -376,6 +425,7 @@ int control_run(const struct pvscsid_config *cfg)
         take_drained(&c);
     }
 out_workers:
+    stop_udev(&c);
     mgmt_server_stop(c.mgmt);
     for (unsigned i = 0; i < c.nr_workers; i++)
         worker_stop(c.workers[i]);

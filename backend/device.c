@@ -210,6 +210,8 @@ static int connect_ring(struct device *d)
         return -EINVAL;
     }
     d->rs = ring_state_new(d->env->cfg, d->domid, d->devid);
+    if (d->rs)
+        d->rs->feature_host = d->feature_host;
     if (!d->rs) {
         log_err("vscsi-%u/%u: %s", (unsigned)d->domid, (unsigned)d->devid, strerror(errno));
         return -ENOMEM;
@@ -303,6 +305,7 @@ void device_changed(struct device *d)
         if (!d->probed)
             return;
     }
+    d->feature_host = read_long(d, d->be_path, "feature-host") == 1;
     int fe = read_state(d, d->fe_path, "state");
     switch (fe) {
     case XenbusStateInitialising:
@@ -324,6 +327,10 @@ void device_changed(struct device *d)
         if (fe == XenbusStateConnected) {
             walk_luns(d, WALK_UPDATE_STATE);
             switch_state(d, XenbusStateConnected);
+            /* Whole-HBA mode: keep the LUNs in step with the host. */
+            if (d->feature_host)
+                hba_follow_sync(&d->hba, d->env->xs, d->env->cfg->backend_domid, d->domid,
+                                d->devid, d->env->cfg->sysfs_root);
         }
         break;
     case XenbusStateClosing:
@@ -376,6 +383,7 @@ struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t
 
 static void free_device(struct device *d)
 {
+    hba_follow_free(&d->hba);
     if (d->fe_watched) {
         char path[160];
         snprintf(path, sizeof(path), "%s/state", d->fe_path);

@@ -14,6 +14,7 @@
 #include <xenstore.h>
 
 #include "config.h"
+#include "hba_follow.h"
 #include "worker.h"
 
 struct device_env {
@@ -37,6 +38,8 @@ struct device {
     bool probed;                    /* feature-sg-grant written */
     int state;                      /* backend state we last wrote */
     bool domain_was_introduced;     /* for @releaseDomain */
+    bool feature_host;              /* whole-HBA mode (xend HOST mode) */
+    struct hba_follow hba;          /* its LUNs follow the physical host */
     struct ring_state *rs;          /* while connected (or draining) */
     bool draining;                  /* ring handed back, not yet returned */
     bool dying;                     /* free once drained */

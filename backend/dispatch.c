@@ -135,7 +135,9 @@ static void start_cdb(struct slot *s, struct io_uring *uring)
     struct ring_state *rs = s->rs;
     const struct vscsiif_request *raw = &s->req.raw;
     struct lun_entry *e = ring_state_find_lun(rs, raw->channel, raw->id, raw->lun);
-    bool report_luns = raw->cmnd[0] == SCSI_OP_REPORT_LUNS &&
+    /* Emulated, except in whole-HBA mode where the device answers itself
+     * (its LUNs are all the guest's, identity-mapped). */
+    bool report_luns = raw->cmnd[0] == SCSI_OP_REPORT_LUNS && !(rs->feature_host && e) &&
                        target_has_luns(rs, raw->channel, raw->id);
     if (!e && !report_luns) {
         answer_now(s, XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);

@@ -73,6 +73,7 @@ struct ring_state {
     char name[32];                      /* "vscsi-<domid>/<devid>" for logs */
     const struct pvscsid_config *cfg;
     struct vscsi_limits limits;
+    bool feature_host;                  /* whole HBA: REPORT LUNS passes through */
     /* Hypervisor handles (one each per ring: simple ownership, and each fd
      * could be kept in systemd's fd store across a restart). */
     xengnttab_handle *gnttab;

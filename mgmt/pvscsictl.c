@@ -298,6 +298,45 @@ static void cmd_disk_attach(struct ctl *c, const char *vm_key, const char *p_dev
     json_object_put(vms);
 }
 
+/* A whole physical HBA (by host number or PSCSI_HBA uuid), identity-mapped,
+ * in xend's HOST mode: its LUNs then follow the host. */
+static void cmd_hba_attach(struct ctl *c, const char *vm_key, const char *hba_key)
+{
+    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
+    struct json_object *hbas = callv(c, "PSCSI_HBA.get_all_records", NULL);
+    const char *vm = find_vm(vms, vm_key), *hba = NULL;
+    json_object_object_foreach(hbas, ref, rec)
+    {
+        if (strcmp(field(rec, "physical_host"), hba_key) == 0 ||
+            strcmp(uuid_of(ref), hba_key) == 0 || strcmp(ref, hba_key) == 0)
+            hba = ref;
+    }
+    if (!hba)
+        die("no PSCSI_HBA %s (give its host number or uuid)", hba_key);
+    struct json_object *args = json_object_new_object();
+    json_object_object_add(args, "VM", json_object_new_string(vm));
+    json_object_object_add(args, "PSCSI_HBA", json_object_new_string(hba));
+    json_object_object_add(args, "assignment_mode", json_object_new_string("HOST"));
+    struct json_object *p = json_object_new_array();
+    json_object_array_add(p, json_object_new_string(c->session));
+    json_object_array_add(p, args);
+    struct json_object *made = call(c, "DSCSI_HBA.create", p);
+    if (c->json)
+        print_json(made);
+    else
+        printf("%s\n", uuid_of(json_object_get_string(made)));
+    json_object_put(made);
+    json_object_put(hbas);
+    json_object_put(vms);
+}
+
+static void cmd_hba_detach(struct ctl *c, const char *key)
+{
+    char ref[128];
+    snprintf(ref, sizeof(ref), "%s%s", strncmp(key, "OpaqueRef:", 10) ? "OpaqueRef:" : "", key);
+    json_object_put(callv(c, "DSCSI_HBA.destroy", ref, NULL));
+}
+
 static void cmd_detach(struct ctl *c, const char *key)
 {
     char ref[128];
@@ -336,6 +375,9 @@ static void usage(FILE *f)
             "  disk-attach VM PDEV VHCTL      hot-plug an emulated disk of pvscsid\n"
             "                                 (file:/path, null or null:<size>)\n"
             "  vscsi-detach VSCSI             hot-unplug a LUN (its uuid)\n"
+            "  hba-attach VM HOST             a whole physical HBA (host number or\n"
+            "                                 uuid), identity-mapped; its LUNs follow it\n"
+            "  hba-detach DSCSI_HBA           every LUN of it (its uuid)\n"
             "  stats                          per-ring requests, bytes, errors\n"
             "\n"
             "  -s, --socket PATH   management socket (default %s)\n"
@@ -379,7 +421,8 @@ int main(int argc, char **argv)
         const char *name;
         int min, max;
     } const known[] = {{"pscsi-list", 0, 0},   {"vscsi-list", 0, 1}, {"vscsi-attach", 3, 3},
-                       {"disk-attach", 3, 3},  {"vscsi-detach", 1, 1}, {"stats", 0, 0}};
+                       {"disk-attach", 3, 3},  {"vscsi-detach", 1, 1}, {"hba-attach", 2, 2},
+                       {"hba-detach", 1, 1},   {"stats", 0, 0}};
     size_t k = 0;
     while (k < sizeof(known) / sizeof(known[0]) && strcmp(known[k].name, cmd) != 0)
         k++;
@@ -413,6 +456,10 @@ int main(int argc, char **argv)
         cmd_vscsi_list(&c, nargs ? args[0] : NULL);
     else if (strcmp(cmd, "vscsi-attach") == 0)
         cmd_attach(&c, args[0], args[1], args[2]);
+    else if (strcmp(cmd, "hba-attach") == 0)
+        cmd_hba_attach(&c, args[0], args[1]);
+    else if (strcmp(cmd, "hba-detach") == 0)
+        cmd_hba_detach(&c, args[0]);
     else if (strcmp(cmd, "disk-attach") == 0)
         cmd_disk_attach(&c, args[0], args[1], args[2]);
     else if (strcmp(cmd, "vscsi-detach") == 0)

@@ -6,6 +6,7 @@
  * subsystem, so the attached passthrough LUN cannot be opened: the daemon
  * must refuse it cleanly (dev-N state 6) and keep serving.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,4 +167,107 @@ TEST(luns_named_in_the_settings_file_follow_the_vm)
     unlink(conf);
 }
 
-TAP_MAIN(pvscsictl_against_the_running_daemon, luns_named_in_the_settings_file_follow_the_vm)
+static int pdev_index(struct daemon_world *w, uint16_t domid, uint32_t devid, const char *pdev)
+{
+    for (unsigned i = 0; i < 16; i++) {
+        char path[160];
+        snprintf(path, sizeof(path), "/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-%u/p-dev",
+                 (unsigned)domid, (unsigned)devid, i);
+        char *v = xs_read(w->xs, XBT_NULL, path, NULL);
+        bool match = v && strcmp(v, pdev) == 0;
+        free(v);
+        if (match)
+            return (int)i;
+    }
+    return -1;
+}
+
+static char *dev_node(struct daemon_world *w, uint16_t domid, uint32_t devid, int index,
+                      const char *node)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-%d/%s",
+             (unsigned)domid, (unsigned)devid, index, node);
+    return xs_read(w->xs, XBT_NULL, path, NULL);
+}
+
+TEST(whole_hba_follows_luns_appearing_and_leaving)
+{
+    /* Physical host 4 with a tape drive and a changer. */
+    char *sys = fakesys_create();
+    REQUIRE(sys);
+    const struct fakesys_dev tape = {.hctl = "4:0:0:0", .vendor = "IBM", .model = "ULT3580",
+                                     .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg40"};
+    const struct fakesys_dev changer = {.hctl = "4:0:1:0", .vendor = "STK", .model = "L80",
+                                        .rev = "1", .type = 8, .scsi_level = 6, .sg = "sg41"};
+    REQUIRE(fakesys_add(sys, &tape) == 0 && fakesys_add(sys, &changer) == 0);
+    char sock[160];
+    snprintf(sock, sizeof(sock), "%s/xapi.sock", sys);
+    const char *args[] = {"--mgmt-socket", sock, "--sysfs-root", sys, NULL};
+    struct daemon_world w;
+    REQUIRE(world_start(&w, args) == 0);
+    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/5/name", "guest5", 6));
+    static char out[8192];
+    int st = -1;
+    for (int i = 0; i < 100 && st != 0; i++) {
+        st = ctl(sock, "hba-attach guest5 4", out, sizeof(out));
+        if (st != 0)
+            usleep(20000);
+    }
+    TAP_DIAG("hba-attach: %s", out);
+    CHECK_INT_EQ(st, 0);
+    /* Identity mapping, HOST mode. */
+    int t = pdev_index(&w, GUEST, 4, "4:0:0:0");
+    CHECK(t >= 0);
+    char *v = t >= 0 ? dev_node(&w, GUEST, 4, t, "v-dev") : NULL;
+    CHECK(v && strcmp(v, "4:0:0:0") == 0);
+    free(v);
+    struct simguest *g = simguest_create(GUEST, 512, 0);
+    REQUIRE(g);
+    struct simfront *f = simfront_probe(g, 4);
+    REQUIRE(f);
+    CHECK_INT_EQ(simfront_wait_connected(f, 5000), 0);
+    /* (No /dev/sg40 on this machine: the daemon refuses those LUNs, state
+     * 6; what is under test here is the following of the host.) */
+
+    /* A LUN appears on host 4: after the rescan (udev event, or SIGHUP
+     * where there are none) it is offered to the guest, identity-mapped. */
+    const struct fakesys_dev drive2 = {.hctl = "4:0:2:0", .vendor = "IBM", .model = "ULT3580",
+                                       .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg42"};
+    REQUIRE(fakesys_add(sys, &drive2) == 0);
+    kill(w.pid, SIGHUP);
+    int n = -1;
+    for (int i = 0; i < 200 && (n = pdev_index(&w, GUEST, 4, "4:0:2:0")) < 0; i++)
+        usleep(10000);
+    CHECK(n >= 0);
+    v = n >= 0 ? dev_node(&w, GUEST, 4, n, "v-dev") : NULL;
+    CHECK(v && strcmp(v, "4:0:2:0") == 0);
+    free(v);
+    CHECK(world_daemon_alive(&w));
+
+    /* A LUN the guest has (state 4) leaves the host: hot-removed. */
+    REQUIRE(n >= 0);
+    CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 4, (unsigned)n, 6, 3000), 0);
+    char p4[160];
+    snprintf(p4, sizeof(p4), "/local/domain/0/backend/vscsi/%u/4/vscsi-devs/dev-%d/state",
+             (unsigned)GUEST, n);
+    REQUIRE(xs_write(w.xs, XBT_NULL, p4, "4", 1));   /* as if it were being served */
+    REQUIRE(fakesys_remove_dev(sys, "4:0:2:0") == 0);
+    kill(w.pid, SIGHUP);
+    int s5 = -1;
+    for (int i = 0; i < 200; i++) {
+        s5 = world_lun_state(&w, GUEST, 4, (unsigned)n);
+        if (s5 == 5 || s5 == 6 || s5 < 0)
+            break;
+        usleep(10000);
+    }
+    CHECK(s5 == 5 || s5 == 6 || s5 < 0);
+    CHECK(world_daemon_alive(&w));
+
+    simguest_destroy(g);
+    CHECK_INT_EQ(world_stop(&w), 0);
+    fakesys_destroy(sys);
+}
+
+TAP_MAIN(pvscsictl_against_the_running_daemon, luns_named_in_the_settings_file_follow_the_vm,
+         whole_hba_follows_luns_appearing_and_leaving)

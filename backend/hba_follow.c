@@ -1,0 +1,146 @@
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hba_follow.h"
+#include "hctl.h"
+#include "log.h"
+#include "xsattach.h"
+
+#define MAX_LUNS 512
+
+static bool offered(const struct hba_follow *h, const char *hctl)
+{
+    for (unsigned i = 0; i < h->nr_offered; i++)
+        if (strcmp(h->offered[i], hctl) == 0)
+            return true;
+    return false;
+}
+
+static void remember(struct hba_follow *h, const char *hctl)
+{
+    char **n = realloc(h->offered, (h->nr_offered + 1) * sizeof(*n));
+    if (!n)
+        return;
+    h->offered = n;
+    h->offered[h->nr_offered] = strdup(hctl);
+    if (h->offered[h->nr_offered])
+        h->nr_offered++;
+}
+
+/* Forgets LUNs no longer on the host: when one comes back it is new. */
+static void forget_missing(struct hba_follow *h, char present[][VSCSI_HCTL_STRLEN], unsigned n)
+{
+    for (unsigned i = 0; i < h->nr_offered;) {
+        bool there = false;
+        for (unsigned j = 0; j < n && !there; j++)
+            there = strcmp(h->offered[i], present[j]) == 0;
+        if (there) {
+            i++;
+            continue;
+        }
+        free(h->offered[i]);
+        h->offered[i] = h->offered[--h->nr_offered];
+    }
+}
+
+void hba_follow_free(struct hba_follow *h)
+{
+    for (unsigned i = 0; i < h->nr_offered; i++)
+        free(h->offered[i]);
+    free(h->offered);
+    h->offered = NULL;
+    h->nr_offered = 0;
+}
+
+/* LUNs of physical host `host` in sysfs ("H:C:T:L" entries). */
+static unsigned host_luns(const char *sysfs_root, uint32_t host,
+                          char out[][VSCSI_HCTL_STRLEN], unsigned max)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs_root ? sysfs_root : "/sys");
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        struct vscsi_hctl a;
+        /* Re-formatted from the parsed address: canonical and bounded. */
+        if (vscsi_hctl_parse(e->d_name, &a) == 0 && a.host == host &&
+            vscsi_hctl_fits_ring(&a) && vscsi_hctl_format(&a, out[n], VSCSI_HCTL_STRLEN) > 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, uint16_t domid,
+                     uint32_t devid, const char *sysfs_root)
+{
+    char dir[160];
+    snprintf(dir, sizeof(dir), "/local/domain/%u/backend/vscsi/%u/%u", (unsigned)be,
+             (unsigned)domid, (unsigned)devid);
+    char path[224];
+    snprintf(path, sizeof(path), "%s/feature-host", dir);
+    char *fh = xs_read(xs, XBT_NULL, path, NULL);
+    bool host_mode = fh && strcmp(fh, "1") == 0;
+    free(fh);
+    if (!host_mode)
+        return;
+
+    static char present[MAX_LUNS][VSCSI_HCTL_STRLEN];
+    unsigned np = host_luns(sysfs_root, devid, present, MAX_LUNS);
+    forget_missing(h, present, np);
+
+    /* Hot-remove LUNs whose device is gone. */
+    snprintf(path, sizeof(path), "%s/vscsi-devs", dir);
+    unsigned nd = 0;
+    char **devs = xs_directory(xs, XBT_NULL, path, &nd);
+    for (unsigned i = 0; devs && i < nd; i++) {
+        unsigned index;
+        char tail;
+        if (sscanf(devs[i], "dev-%u%c", &index, &tail) != 1)
+            continue;
+        char p[288];
+        snprintf(p, sizeof(p), "%s/%s/p-dev", path, devs[i]);
+        char *pdev = xs_read(xs, XBT_NULL, p, NULL);
+        snprintf(p, sizeof(p), "%s/%s/state", path, devs[i]);
+        char *st = xs_read(xs, XBT_NULL, p, NULL);
+        int state = st ? atoi(st) : -1;
+        bool there = false;
+        for (unsigned j = 0; pdev && j < np && !there; j++)
+            there = strcmp(pdev, present[j]) == 0;
+        /* Already written (in any state, even refused): not offered again. */
+        if (there && !offered(h, pdev))
+            remember(h, pdev);
+        if (pdev && !there && state >= 1 && state <= 4) {
+            struct xsa_result res;
+            if (xsa_detach(xs, be, domid, devid, index, &res) == 0 && res.status == XSA_OK)
+                log_info("vscsi-%u/%u: %s left host %u: hot-removed", (unsigned)domid,
+                         (unsigned)devid, pdev, (unsigned)devid);
+        }
+        free(pdev);
+        free(st);
+    }
+    free(devs);
+
+    /* Hot-add LUNs that appeared (identity mapping). */
+    for (unsigned j = 0; j < np; j++) {
+        if (offered(h, present[j]))
+            continue;
+        struct vscsi_hctl v;
+        if (vscsi_hctl_parse(present[j], &v) < 0)
+            continue;
+        struct xsa_result res;
+        int r = xsa_attach(xs, be, domid, &v, present[j], NULL, &res);
+        if (r < 0 || res.status == XSA_BUSY)
+            continue;   /* retried on the next event */
+        remember(h, present[j]);
+        if (res.status == XSA_OK)
+            log_info("vscsi-%u/%u: %s appeared on host %u: hot-added", (unsigned)domid,
+                     (unsigned)devid, present[j], (unsigned)devid);
+    }
+}

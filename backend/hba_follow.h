@@ -1,0 +1,31 @@
+/*
+ * Whole-HBA mode (feature-host = 1, what xend's DSCSI_HBA in HOST mode and
+ * DSCSI_HBA.create write): vscsi device <devid> carries every LUN of
+ * physical host <devid>, identity-mapped (v-dev = p-dev). This keeps the
+ * device's vscsi-devs in step with sysfs: LUNs that appear on that host
+ * are hot-added, LUNs that go away are hot-removed (through the same
+ * xenstore writes as VSCSI.create/destroy, see mgmt/xsattach.h).
+ * Called on udev events for SCSI devices, on SIGHUP and whenever such a
+ * device changes state (a hot-add refused as "busy" is retried then).
+ */
+#ifndef PVSCSID_HBA_FOLLOW_H
+#define PVSCSID_HBA_FOLLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xenstore.h>
+
+/* What was offered already, so a LUN the daemon refused (state 6) is not
+ * offered again until it leaves and comes back. */
+struct hba_follow {
+    char **offered;
+    unsigned nr_offered;
+};
+
+/* Syncs domain domid's vscsi device devid (if it is in HOST mode) with the
+ * LUNs of physical host devid under sysfs_root. */
+void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, uint16_t domid,
+                     uint32_t devid, const char *sysfs_root);
+void hba_follow_free(struct hba_follow *h);
+
+#endif
