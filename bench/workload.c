@@ -529,7 +529,8 @@ int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench
 
     char pdev[600];
     int pl = o->null_handler ? snprintf(pdev, sizeof(pdev), "null:%" PRIu64, o->size)
-                             : snprintf(pdev, sizeof(pdev), "file:%s", path);
+                             /* every ring holds a slice of the one file */
+                             : snprintf(pdev, sizeof(pdev), "file:%s,shared", path);
     if (pl < 0 || (size_t)pl >= sizeof(pdev)) {
         fprintf(stderr, "pvscsi-bench: path too long\n");
         goto out;

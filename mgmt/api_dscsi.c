@@ -129,6 +129,13 @@ static struct json_object *attach_refused(struct api_ctx *x, const struct xsa_re
     return NULL;
 }
 
+/* A virtual address the backend can serve: channel/target/lun fit the
+ * ring's 16-bit fields and the LUN the REPORT LUNS encodings (< 16384). */
+static bool vhctl_ok(const char *hctl, struct vscsi_hctl *v)
+{
+    return vscsi_hctl_parse(hctl, v) == 0 && vscsi_hctl_fits_ring(v) && v->lun <= 0x3fff;
+}
+
 /* A running VM by ref, or NULL with the XenAPI error set. */
 static const struct xsv_vm *find_running_vm(struct api_ctx *x, const char *vm_ref)
 {
@@ -181,7 +188,7 @@ static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *p
     if (!hctl || !api_view(x))
         return NULL;
     struct vscsi_hctl v;
-    if (vscsi_hctl_parse(hctl, &v) < 0 || !vscsi_hctl_fits_ring(&v)) {
+    if (!vhctl_ok(hctl, &v)) {
         x->error = rpc_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
         return NULL;
     }
@@ -235,13 +242,20 @@ struct json_object *dscsi_attach_disk(struct api_ctx *x, struct json_object *par
     const char *hctl = p_dev ? api_str_param(x, params, 2, "virtual_HCTL") : NULL;
     if (!hctl || !api_view(x))
         return NULL;
+    /* Any file or block device of dom0, as root: only for the local
+     * administrator (Unix socket, peer checked), never over TCP. */
+    if (x->tr != RPC_UNIX) {
+        x->error = rpc_error("PERMISSION_DENIED",
+                             "pvscsid.attach_disk is only allowed on the local socket", NULL);
+        return NULL;
+    }
     if (strncmp(p_dev, "file:/", 6) != 0 && strcmp(p_dev, "null") != 0 &&
         strncmp(p_dev, "null:", 5) != 0) {
         x->error = rpc_error("INVALID_VALUE", "p_dev", p_dev, NULL);
         return NULL;
     }
     struct vscsi_hctl v;
-    if (vscsi_hctl_parse(hctl, &v) < 0 || !vscsi_hctl_fits_ring(&v)) {
+    if (!vhctl_ok(hctl, &v)) {
         x->error = rpc_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
         return NULL;
     }
@@ -332,7 +346,7 @@ static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigne
         unsigned n = 0;
         char **names = xsu_path(devs, "%s/vscsi-devs", dir) == 0
                            ? xs_directory(xs, t, devs, &n) : NULL;
-        bool ok = true;
+        bool ok = names != NULL || errno == ENOENT;
         for (unsigned i = 0; ok && names && i < n; i++) {
             char d[XSU_PATH_MAX];
             if (xsu_path(d, "%s/%s", devs, names[i]) < 0)
@@ -348,7 +362,9 @@ static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigne
             ok = xsu_write(xs, t, dir, "state", "7");
         if (!ok) {
             int e = errno ? errno : EIO;
-            xs_transaction_end(xs, t, true);
+            if (!xs_transaction_end(xs, t, true) && errno != EAGAIN) {
+                /* The write error is the one to report. */
+            }
             return -e;
         }
         if (xs_transaction_end(xs, t, false))
@@ -388,6 +404,24 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
     const struct pscsi_hba *hba = hba_uuid ? pscsi_hba_find_uuid(&x->c->pscsi, hba_uuid) : NULL;
     if (!hba)
         return api_bad_handle(x, "PSCSI_HBA", hba_ref);
+    /* Only as a new vscsi device: its LUNs then join a device nobody
+     * serves yet (no reconfiguration between them), and undoing a failure
+     * is removing what this call created. */
+    char be[XSU_PATH_MAX], fe[XSU_PATH_MAX];
+    if (xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", x->c->be_domid, vm->domid,
+                 hba->host) < 0 ||
+        xsu_path(fe, "/local/domain/%u/device/vscsi/%u", vm->domid, hba->host) < 0) {
+        x->error = rpc_error("INTERNAL_ERROR", "path", NULL);
+        return NULL;
+    }
+    char *exists = xsu_read(x->c->xs, XBT_NULL, be, "state");
+    if (exists) {
+        free(exists);
+        char what[64];
+        snprintf(what, sizeof(what), "vscsi device %u", hba->host);
+        x->error = rpc_error("DEVICE_ALREADY_EXISTS", what, NULL);
+        return NULL;
+    }
     unsigned done = 0;
     for (size_t i = 0; i < x->c->pscsi.n; i++) {
         const struct pscsi *p = &x->c->pscsi.dev[i];
@@ -398,8 +432,10 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
                            p->dev_name[0] ? p->dev_name : NULL, &res);
         if (r < 0 || res.status != XSA_OK) {
             /* Undo what this call wrote: nothing half-attached stays. */
-            if (done)
-                (void)detach_all(x->c->xs, x->c->be_domid, vm->domid, hba->host);
+            if (done && (!xs_rm(x->c->xs, XBT_NULL, be) || !xs_rm(x->c->xs, XBT_NULL, fe)))
+                x->error = rpc_error("INTERNAL_ERROR", "undoing a partial attach", NULL);
+            if (x->error)
+                return NULL;
             if (r < 0)
                 x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
             else
@@ -412,11 +448,7 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         x->error = rpc_error("INVALID_VALUE", "PSCSI_HBA", hba_ref, NULL);
         return NULL;
     }
-    char be[XSU_PATH_MAX];
-    if (strcmp(mode, "HOST") == 0 &&
-        (xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", x->c->be_domid, vm->domid,
-                  hba->host) < 0 ||
-         !xsu_write(x->c->xs, XBT_NULL, be, "feature-host", "1"))) {
+    if (strcmp(mode, "HOST") == 0 && !xsu_write(x->c->xs, XBT_NULL, be, "feature-host", "1")) {
         x->error = rpc_error("INTERNAL_ERROR", "writing feature-host", NULL);
         return NULL;
     }

@@ -64,7 +64,7 @@ int listen_unix(const char *path, char *err, size_t errlen)
         return fail(err, errlen, errno, "socket: %s", strerror(errno));
     /* Linux creates the node with the socket inode's mode: no window at 0777. */
     if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+        listen(fd, 16) < 0) {
         int e = errno;
         close(fd);
         return fail(err, errlen, e, "binding %s: %s", path, strerror(e));

@@ -102,7 +102,8 @@ int scsi_id_from_pg83(const uint8_t *pg, size_t len, const char *vendor8,
 
     size_t end = ((size_t)p[2] << 8) + p[3] + 3;    /* last byte of the page */
     for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-        for (size_t j = 4; j <= end && j + 4 <= sizeof(p); j += (size_t)p[j + 3] + 4) {
+        /* j + 5: fill_designator reads up to d[4] (the NAA nibble). */
+        for (size_t j = 4; j <= end && j + 5 <= sizeof(p); j += (size_t)p[j + 3] + 4) {
             if (fill_designator(p + j, sizeof(p) - j, &order[k], vendor8, model16, out)) {
                 scsi_id_reformat(out);
                 return 0;

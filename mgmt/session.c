@@ -56,12 +56,25 @@ void session_open(struct session_table *t, char ref[SESSION_REF_LEN])
     memcpy(ref, t->s[slot].ref, SESSION_REF_LEN);
 }
 
+/* Equal in time independent of where they differ (session refs are bearer
+ * tokens on the TCP listener). */
+static bool same_ref(const char *a, const char *b)
+{
+    unsigned char diff = 0;
+    size_t i = 0;
+    for (; i < SESSION_REF_LEN && a[i] && b[i]; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0 && a[i] == b[i];
+}
+
 static struct session *find(struct session_table *t, const char *ref)
 {
+    struct session *hit = NULL;
+    /* Every slot is compared, so the time says nothing about which. */
     for (size_t i = 0; ref && i < t->max; i++)
-        if (t->s[i].used && strcmp(t->s[i].ref, ref) == 0)
-            return &t->s[i];
-    return NULL;
+        if (t->s[i].used && same_ref(t->s[i].ref, ref) && !hit)
+            hit = &t->s[i];
+    return hit;
 }
 
 bool session_check(struct session_table *t, const char *ref)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,7 +116,23 @@ static int file_open(const char *pdev, const struct lun_params *params, struct l
                      char *err, size_t err_len)
 {
     static const struct lun_params defaults = {0};
-    const char *path = pdev + strlen(FILE_PREFIX);
+    /* "file:/path,shared": a disk several LUNs may hold at once (a cluster
+     * disk, or one file split between benchmark rings); without it the
+     * file has one owner. */
+    char path[PATH_MAX];
+    const char *spec = pdev + strlen(FILE_PREFIX);
+    size_t len = strlen(spec);
+    static const char shared_opt[] = ",shared";
+    bool shared = len > sizeof(shared_opt) - 1 &&
+                  strcmp(spec + len - (sizeof(shared_opt) - 1), shared_opt) == 0;
+    if (shared)
+        len -= sizeof(shared_opt) - 1;
+    if (len >= sizeof(path)) {
+        handler_err(err, err_len, "file: path too long");
+        return -ENAMETOOLONG;
+    }
+    memcpy(path, spec, len);
+    path[len] = '\0';
     uint32_t bs;
     uint64_t size;
 
@@ -136,6 +153,16 @@ static int file_open(const char *pdev, const struct lun_params *params, struct l
         int e = errno;
         handler_err(err, err_len, "file: cannot open %s: %s", path, strerror(e));
         return -e;
+    }
+    /* One owner per disk: a second assignment of the same file (to another
+     * guest or device, under any path name) is refused while we hold it.
+     * flock is per open file description, so the lock goes with our fd. */
+    if (flock(fd, (params->read_only || shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+        int e = errno;
+        handler_err(err, err_len, "file: %s is in use (given to another guest or device)%s",
+                    path, e == EWOULDBLOCK ? "" : ": cannot lock");
+        close(fd);
+        return e == EWOULDBLOCK ? -EBUSY : -e;
     }
     int r = file_size(fd, path, &size, err, err_len);
     if (r < 0)

@@ -530,6 +530,10 @@ def tcp_needs_the_password(e):
     r = e.jsonrpc("session.login_with_password", ["root", e.info["password"]], port=port)
     s = r["result"]
     eq(len(e.jsonrpc("PSCSI.get_all", [s], port=port)["result"]), 5)
+    # Attaching arbitrary dom0 files is for the local administrator only.
+    r = e.jsonrpc("pvscsid.attach_disk", [s, "OpaqueRef:" + UUID_B, "file:/etc/shadow",
+                                          "2:0:9:0"], port=port)
+    eq(r["error"][0], "PERMISSION_DENIED")
     p = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/" % port)
     eq(p.session.login_with_password("root", "nope")["ErrorDescription"],
        ["SESSION_AUTHENTICATION_FAILED"])

@@ -746,23 +746,56 @@ TEST(identity_follows_the_canonical_path)
     REQUIRE(n > 0 && (size_t)n < sizeof(other));
     struct lun_params p = {0};
     struct lun *again = NULL;
-    REQUIRE(lun_file_ops.open(other, &p, &again, err, sizeof(err)) == 0);
+    /* While a's LUN holds it, no second owner, whatever the spelling. */
+    CHECK_INT_EQ(lun_file_ops.open(other, &p, &again, err, sizeof(err)), -EBUSY);
+    CHECK(strstr(err, "in use") != NULL);
+    CHECK(again == NULL);
 
-    uint8_t sa[64], sb[64], sagain[64];
+    uint8_t sa[64], sb[64], sagain[64], sa83[64], sb83[64];
     vpd(&a, a.lun, 0x80, sa, sizeof(sa));
     vpd(&b, b.lun, 0x80, sb, sizeof(sb));
+    vpd(&a, a.lun, 0x83, sa83, sizeof(sa83));
+    vpd(&b, b.lun, 0x83, sb83, sizeof(sb83));
+    /* Once it is let go, the other spelling opens the same disk. */
+    lun_file_ops.close(a.lun);
+    a.lun = NULL;
+    REQUIRE(lun_file_ops.open(other, &p, &again, err, sizeof(err)) == 0);
     vpd(&a, again, 0x80, sagain, sizeof(sagain));
     CHECK_MEM_EQ(sa, sagain, sizeof(sa));
     CHECK(memcmp(sa + 4, sb + 4, 16) != 0);
-    vpd(&a, a.lun, 0x83, sa, sizeof(sa));
-    vpd(&b, b.lun, 0x83, sb, sizeof(sb));
     vpd(&a, again, 0x83, sagain, sizeof(sagain));
-    CHECK_MEM_EQ(sa, sagain, sizeof(sa));
-    CHECK(memcmp(sa + 8, sb + 8, 8) != 0);   /* NAA differs */
-    CHECK_INT_EQ(sa[8] >> 4, 3);
+    CHECK_MEM_EQ(sa83, sagain, sizeof(sa83));
+    CHECK(memcmp(sa83 + 8, sb83 + 8, 8) != 0);   /* NAA differs */
+    CHECK_INT_EQ(sa83[8] >> 4, 3);
     lun_file_ops.close(again);
     tf_close(&a);
     tf_close(&b);
+}
+
+TEST(shared_option_lets_several_luns_hold_one_file)
+{
+    struct tf a;
+    REQUIRE(tf_open(&a, FILE_BYTES, 0, false));
+    lun_file_ops.close(a.lun);   /* a's exclusive hold would refuse sharing */
+    a.lun = NULL;
+    char shared[160], plain[160], err[256];
+    snprintf(shared, sizeof(shared), "file:%s,shared", a.path);
+    snprintf(plain, sizeof(plain), "file:%s", a.path);
+    struct lun_params p = {0};
+    struct lun *one = NULL, *two = NULL, *excl = NULL;
+    CHECK_INT_EQ(lun_file_ops.open(shared, &p, &one, err, sizeof(err)), 0);
+    CHECK_INT_EQ(lun_file_ops.open(shared, &p, &two, err, sizeof(err)), 0);
+    /* An exclusive owner is refused while sharers hold it. */
+    CHECK_INT_EQ(lun_file_ops.open(plain, &p, &excl, err, sizeof(err)), -EBUSY);
+    CHECK(excl == NULL);
+    if (one)
+        lun_file_ops.close(one);
+    if (two)
+        lun_file_ops.close(two);
+    CHECK_INT_EQ(lun_file_ops.open(plain, &p, &excl, err, sizeof(err)), 0);
+    if (excl)
+        lun_file_ops.close(excl);
+    tf_close(&a);
 }
 
 TEST(emulated_commands)
@@ -926,7 +959,7 @@ TEST(block_device)
     tf_close(&t);
 }
 
-TAP_MAIN(claims_file_prefix, write_read_back_sizes_and_splits, read6_length_zero_is_256_blocks,
+TAP_MAIN(shared_option_lets_several_luns_hold_one_file, claims_file_prefix, write_read_back_sizes_and_splits, read6_length_zero_is_256_blocks,
          more_iovecs_than_iov_max, short_completions_resubmit_the_rest,
          transfer_ends_inside_an_iovec, end_of_file_midway_is_a_medium_error,
          io_errors_give_medium_error_sense, out_of_range_lba, data_length_against_the_cdb,
