@@ -364,7 +364,12 @@ bool device_stats(struct device *d, struct ring_stats *out, unsigned *inflight)
 {
     if (!d->rs || d->draining)
         return false;
-    worker_ring_stats(d->rs->worker, d->rs, out, inflight);
+    /* Read directly (see RING_COUNTER_*): no round trip to the worker, so
+     * a busy or stuck worker never holds up the management API. */
+    out->requests = RING_COUNTER_GET(d->rs->stats.requests);
+    out->bytes = RING_COUNTER_GET(d->rs->stats.bytes);
+    out->errors = RING_COUNTER_GET(d->rs->stats.errors);
+    *inflight = RING_COUNTER_GET(d->rs->inflight);
     return true;
 }
 

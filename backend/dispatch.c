@@ -41,7 +41,7 @@ static void slot_release(struct slot *s)
     s->lun = NULL;
     s->busy = false;
     s->killed_host = 0;
-    rs->inflight--;
+    RING_COUNTER_SUB(rs->inflight, 1);
     int w = s->waiting_abort;
     s->waiting_abort = -1;
     if (w >= 0 && --rs->slots[w].blocking == 0)
@@ -52,7 +52,7 @@ static void slot_release(struct slot *s)
 static void answer_now(struct slot *s, uint8_t host)
 {
     if (host != XEN_VSCSIIF_RSLT_HOST_OK)
-        s->rs->stats.errors++;
+        RING_COUNTER_ADD(s->rs->stats.errors, 1);
     respond(s->rs, s->req.raw.rqid, vscsi_rslt(host, 0), NULL, 0, s->req.data_len);
     slot_release(s);
 }
@@ -65,18 +65,18 @@ static void cmd_finish(struct slot *s)
     uint32_t len = s->req.data_len;
     if (s->killed_host) {
         (void)datapath_finish(s, 0);
-        rs->stats.errors++;
+        RING_COUNTER_ADD(rs->stats.errors, 1);
         respond(rs, s->req.raw.rqid, vscsi_rslt(s->killed_host, 0), NULL, 0, len);
     } else {
         uint32_t residual = c->residual > len ? len : c->residual;
         if (datapath_finish(s, len - residual) < 0) {
-            rs->stats.errors++;
+            RING_COUNTER_ADD(rs->stats.errors, 1);
             respond(rs, s->req.raw.rqid, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0,
                     len);
         } else {
             if (c->host != XEN_VSCSIIF_RSLT_HOST_OK || c->status != 0)
-                rs->stats.errors++;
-            rs->stats.bytes += len - residual;
+                RING_COUNTER_ADD(rs->stats.errors, 1);
+            RING_COUNTER_ADD(rs->stats.bytes, len - residual);
             unsigned sense_len = c->sense_len > sizeof(c->sense) ? sizeof(c->sense)
                                                                  : c->sense_len;
             respond(rs, s->req.raw.rqid, vscsi_rslt(c->host, c->status), c->sense, sense_len,
@@ -231,7 +231,7 @@ static void start_request(struct slot *s, struct io_uring *uring)
 {
     struct ring_state *rs = s->rs;
     struct vscsi_request *r = &s->req;
-    rs->stats.requests++;
+    RING_COUNTER_ADD(rs->stats.requests, 1);
     s->segs = r->raw.seg;
     s->lun = NULL;
     s->killed_host = 0;
@@ -295,7 +295,7 @@ void dispatch_ring(struct ring_state *rs, struct io_uring *uring)
             }
             vscsi_back_ring_take(&rs->ring, &s->req.raw);
             s->busy = true;
-            rs->inflight++;
+            RING_COUNTER_ADD(rs->inflight, 1);
             start_request(s, uring);
         }
     } while (vscsi_back_ring_final_check(&rs->ring));

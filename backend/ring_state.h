@@ -66,6 +66,17 @@ struct ring_stats {
     uint64_t requests, bytes, errors;
 };
 
+/* Counters have one writer (the ring's worker) and are read by the
+ * management thread without stopping it: relaxed atomic loads and stores,
+ * no read-modify-write (plain moves on x86). */
+#define RING_COUNTER_ADD(field, n)                                                  \
+    __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (n),   \
+                     __ATOMIC_RELAXED)
+#define RING_COUNTER_SUB(field, n)                                                  \
+    __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) - (n),   \
+                     __ATOMIC_RELAXED)
+#define RING_COUNTER_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
 struct ring_state {
     /* Identity. */
     uint16_t domid;

@@ -20,7 +20,6 @@ enum msg_type {
     MSG_REMOVE_LUN,
     MSG_HAS_LUN,
     MSG_PING,
-    MSG_STATS,
     MSG_STOP,
 };
 
@@ -32,8 +31,6 @@ struct worker_msg {
     struct vscsi_hctl vdev;
     struct lun *lun;               /* in: ADD; out: REMOVE */
     struct lun_entry *entry;       /* REMOVE: the entry being drained */
-    struct ring_stats stats;
-    unsigned inflight;
     int result;
     bool done;
     struct detach_sink *sink;      /* async DETACH: report here, free msg */
@@ -175,15 +172,6 @@ bool worker_has_lun(struct worker *w, struct ring_state *rs, unsigned index)
     return m.result != 0;
 }
 
-void worker_ring_stats(struct worker *w, struct ring_state *rs, struct ring_stats *out,
-                       unsigned *inflight)
-{
-    struct worker_msg m = {.type = MSG_STATS, .rs = rs};
-    call(w, &m);
-    *out = m.stats;
-    *inflight = m.inflight;
-}
-
 /* ---- worker thread side ------------------------------------------------------ */
 
 static void msg_done(struct worker *w, struct worker_msg *m)
@@ -308,11 +296,6 @@ static void handle_msg(struct worker *w, struct worker_msg *m)
         m->result = ring_state_find_index(rs, m->index) != NULL;
         msg_done(w, m);
         return;
-    case MSG_STATS:
-        m->stats = rs->stats;
-        m->inflight = rs->inflight;
-        msg_done(w, m);
-        return;
     case MSG_STOP:
         w->stopping = true;
         msg_done(w, m);
@@ -367,7 +350,7 @@ static void after_batch(struct worker *w)
             }
             i++;
         }
-        if (rs->detaching && rs->detach_waiter && rs->inflight == 0 && !rs->poll_armed) {
+        if (rs->detaching && rs->detach_waiter && RING_COUNTER_GET(rs->inflight) == 0 && !rs->poll_armed) {
             struct worker_msg *m = rs->detach_waiter;
             rs->detach_waiter = NULL;
             ring_list_remove(w, rs);

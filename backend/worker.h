@@ -57,8 +57,5 @@ struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned 
 bool worker_has_lun(struct worker *w, struct ring_state *rs, unsigned index);
 /* Returns once the worker has handled a message (liveness, watchdog). */
 void worker_ping(struct worker *w);
-/* A copy of the ring's counters (and its commands in flight). */
-void worker_ring_stats(struct worker *w, struct ring_state *rs, struct ring_stats *out,
-                       unsigned *inflight);
 
 #endif
