@@ -156,7 +156,14 @@ static void check_domains(struct control *c)
         struct device *next = d->next;
         if (d->domain_was_introduced && !xs_is_domain_introduced(c->xs, d->domid)) {
             log_info("domain %u is gone", (unsigned)d->domid);
+            /* xl knows nothing of vscsi and leaves our backend tree behind;
+             * as the vscsi toolstack we clear it, or its p-devs would stay
+             * "assigned" to a dead domain. */
+            char path[sizeof(d->be_path)];
+            memcpy(path, d->be_path, sizeof(path));
             remove_device(c, d, false);
+            if (!xs_rm(c->xs, XBT_NULL, path) && errno != ENOENT)
+                log_warn("removing %s: %s", path, strerror(errno));
         }
         d = next;
     }
