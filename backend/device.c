@@ -337,8 +337,18 @@ void device_changed(struct device *d)
     case XenbusStateClosed:
         /* As xen-scsiback: every request answered before we let go. */
         disconnect_ring(d, true);
-        if (!d->rs)
-            switch_state(d, fe);
+        /* Draining, or offered again already (below): nothing to do. */
+        if (d->rs || (fe == XenbusStateClosed && d->state == XenbusStateInitWait))
+            break;
+        switch_state(d, fe);
+        /* A frontend that closed while the device stays online (module
+         * unload, unbind) may probe again at once: Linux's xen-scsifront
+         * then takes a backend still in Closed for one closing and shuts
+         * itself down. So, as blkback's "prepare for reconnect", offer the
+         * device again. A toolstack removing it sets online to 0 first. */
+        if (fe == XenbusStateClosed && d->state == XenbusStateClosed &&
+            read_long(d, d->be_path, "online") == 1)
+            switch_state(d, XenbusStateInitWait);
         break;
     case XenbusStateReconfiguring:
         if (d->rs && d->state != XenbusStateReconfigured) {

@@ -294,7 +294,8 @@ static bool backend_state_is(struct simfront *f, const void *arg)
 int simfront_close(struct simfront *f, int timeout_ms)
 {
     static const int closing[2] = {XenbusStateClosing, XenbusStateClosed};
-    static const int closed[2] = {XenbusStateClosed, XenbusStateClosed};
+    /* A backend may offer itself again (InitWait) right after Closed. */
+    static const int closed[2] = {XenbusStateClosed, XenbusStateInitWait};
     int err = 0;
 
     pthread_mutex_lock(&f->g->lock);
