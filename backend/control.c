@@ -159,8 +159,8 @@ static void check_domains(struct control *c)
             /* xl knows nothing of vscsi and leaves our backend tree behind;
              * as the vscsi toolstack we clear it, or its p-devs would stay
              * "assigned" to a dead domain. */
-            char path[sizeof(d->be_path)];
-            memcpy(path, d->be_path, sizeof(path));
+            char path[96];
+            snprintf(path, sizeof(path), "%s/%u", c->root, (unsigned)d->domid);
             remove_device(c, d, false);
             if (!xs_rm(c->xs, XBT_NULL, path) && errno != ENOENT)
                 log_warn("removing %s: %s", path, strerror(errno));

@@ -277,7 +277,7 @@ TEST(domain_death_with_io_in_flight)
     /* No toolstack cleans vscsi up (xl has no pvSCSI): the daemon removes
      * the dead domain's backend tree itself. */
     char be[128];
-    toolstack_backend_path(be, sizeof(be), 0, GUEST, 0);
+    snprintf(be, sizeof(be), "/local/domain/0/backend/vscsi/%u", (unsigned)GUEST);
     char *left = NULL;
     for (int i = 0; i < 400; i++) {
         free(left);
