@@ -1,0 +1,125 @@
+#!/bin/bash
+# Shared helpers of the VM test tiers (sourced by run.sh and the tier scripts).
+#
+#   XT_CACHE   downloads, unpacked packages, initramfses, logs
+#              (default /var/cache/pvscsid-lab; LAB_CACHE is accepted too)
+#   XT_BUILD   a normal (non-sanitized) build of pvscsid (default /tmp/build-xen)
+#
+# Everything comes from Debian's archive: the host tools are apt-get installed,
+# the guest kernel and the hypervisor are apt-get downloaded and unpacked only.
+
+XT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+XT_SRC=$(cd "$XT_DIR/../.." && pwd)
+XT_CACHE=${XT_CACHE:-${LAB_CACHE:-/var/cache/pvscsid-lab}}
+XT_BUILD=${XT_BUILD:-/tmp/build-xen}
+XT_HOST_PKGS="qemu-system-x86 busybox-static cpio kmod file bc perl gcc libc6-dev \
+liburing-dev libxen-dev xen-utils-4.17 xenstore-utils sg3-utils lsscsi"
+
+xt_log() { printf '%s\n' "xt: $*" >&2; }
+xt_die() { printf '%s\n' "xt: FATAL: $*" >&2; exit 2; }
+xt_now() { date +%s.%N; }
+xt_since() { printf '%.1f' "$(echo "$(xt_now) - $1" | bc)"; }
+
+# Host packages (missing ones only) and the kernel + hypervisor packages,
+# unpacked under $XT_CACHE/pkgs/<name>. Idempotent.
+xt_fetch() {
+    local missing="" p
+    for p in $XT_HOST_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+    if [ -n "$missing" ]; then
+        xt_log "apt-get install$missing"
+        apt-get update -qq || xt_die "apt-get update failed"
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
+            >/dev/null || xt_die "apt-get install$missing failed"
+    fi
+    mkdir -p "$XT_CACHE/debs" "$XT_CACHE/pkgs" || xt_die "cannot create $XT_CACHE"
+    local kpkg
+    kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+    [ -n "$kpkg" ] || xt_die "no linux-image-amd64 in the apt lists (apt-get update?)"
+    # The hypervisor must be the very version of the host's xen-utils-4.17
+    # (libxenctrl's domctl ABI): pin it.
+    local xver
+    xver=$(dpkg-query -W -f='${Version}' xen-utils-4.17)
+    for p in "$kpkg" "xen-hypervisor-4.17-amd64=$xver"; do
+        local name=${p%%=*}
+        if ! ls "$XT_CACHE/debs/${name}_"*.deb >/dev/null 2>&1; then
+            (cd "$XT_CACHE/debs" && apt-get download -qq "$p") || xt_die "apt-get download $p failed"
+        fi
+        if [ ! -d "$XT_CACHE/pkgs/$name" ]; then
+            mkdir -p "$XT_CACHE/pkgs/$name.tmp"
+            dpkg-deb -x "$XT_CACHE/debs/${name}_"*.deb "$XT_CACHE/pkgs/$name.tmp" &&
+                mv "$XT_CACHE/pkgs/$name.tmp" "$XT_CACHE/pkgs/$name" || xt_die "unpacking $name failed"
+        fi
+    done
+    echo "$kpkg" > "$XT_CACHE/kernel-pkg"
+    XT_KPKG=$kpkg
+    XT_KROOT=$XT_CACHE/pkgs/$kpkg
+    XT_KVER=$(ls "$XT_KROOT/lib/modules")
+    XT_VMLINUZ=$XT_KROOT/boot/vmlinuz-$XT_KVER
+    # Debian's package has no modules.dep; the initramfs builder needs one
+    [ -f "$XT_KROOT/lib/modules/$XT_KVER/modules.dep" ] || depmod -b "$XT_KROOT" "$XT_KVER"
+    # Debian's xen-*.gz gunzipped is a multiboot ELF that qemu -kernel loads
+    [ -f "$XT_CACHE/xen-$xver" ] ||
+        zcat "$XT_CACHE/pkgs/xen-hypervisor-4.17-amd64/boot/xen-4.17-amd64.gz" > "$XT_CACHE/xen-$xver"
+    XT_XEN=$XT_CACHE/xen-$xver
+}
+
+# The daemon and its CLI, a release build against the real Xen libraries.
+xt_build() {
+    if [ ! -f "$XT_BUILD/build.ninja" ]; then
+        (cd "$XT_SRC" && meson setup "$XT_BUILD" --buildtype=release -Db_lundef=false) \
+            >"$XT_CACHE/build.log" 2>&1 || { cat "$XT_CACHE/build.log"; xt_die "meson setup failed"; }
+    fi
+    ninja -C "$XT_BUILD" backend/pvscsid mgmt/pvscsictl >>"$XT_CACHE/build.log" 2>&1 ||
+        { tail -30 "$XT_CACHE/build.log"; xt_die "build failed"; }
+}
+
+# xt_add_bins ROOT FILE...: copy FILEs into the tree ROOT at their own path,
+# with every shared library the dynamic loader would use (ldd).
+xt_add_bins() {
+    local root=$1 f lib; shift
+    for f in "$@"; do
+        mkdir -p "$root$(dirname "$f")"
+        cp -L "$f" "$root$f"
+        ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
+    done | sort -u | while read -r lib; do
+        mkdir -p "$root$(dirname "$lib")"
+        [ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
+    done
+}
+
+# xt_initramfs OUT ROOT "module ...": add busybox, the named kernel modules with
+# their dependencies (in load order in /etc/xt-modules) to the tree ROOT, pack it.
+xt_initramfs() {
+    local out=$1 root=$2 mods=$3 m ko rel
+    mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,mnt,srv,var/log,usr/bin,usr/sbin}
+    cp /bin/busybox "$root/bin/busybox"
+    ln -sf busybox "$root/bin/sh"
+    : > "$root/etc/xt-modules"
+    for m in $mods; do
+        modprobe -d "$XT_KROOT" -S "$XT_KVER" --show-depends "$m" | awk '$1 == "insmod" {print $2}' |
+        while read -r ko; do
+            rel=/${ko#"$XT_KROOT"/}
+            mkdir -p "$root$(dirname "$rel")"
+            cp "$ko" "$root$rel"
+            grep -qxF "$rel" "$root/etc/xt-modules" || echo "$rel" >> "$root/etc/xt-modules"
+        done
+    done
+    [ -s "$root/etc/xt-modules" ] || xt_die "no modules resolved for: $mods"
+    mkdir -p "$root/lib/modules/$XT_KVER"
+    cp "$XT_KROOT/lib/modules/$XT_KVER"/modules.{dep,alias,builtin,order} "$root/lib/modules/$XT_KVER/" 2>/dev/null
+    chmod +x "$root/init"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"
+}
+
+# xt_qemu LOG TIMEOUT QEMU-ARGS...: one QEMU (TCG), serial console to LOG with
+# a wall-clock stamp per line, also to stdout when XT_VERBOSE=1.
+xt_qemu() {
+    local log=$1 tmo=$2; shift 2
+    local out=/dev/null
+    [ "${XT_VERBOSE:-0}" = 1 ] && out=/dev/stdout
+    timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg -nographic -no-reboot "$@" </dev/null 2>&1 |
+        perl -MTime::HiRes=time -ne 'BEGIN { $| = 1; $t0 = time } s/\r//g; printf "[%7.2f] %s", time - $t0, $_' |
+        tee "$log" > "$out"
+    return "${PIPESTATUS[0]}"
+}
