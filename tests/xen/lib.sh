@@ -3,7 +3,8 @@
 #
 #   XT_CACHE   downloads, unpacked packages, initramfses, logs
 #              (default /var/cache/pvscsid-lab; LAB_CACHE is accepted too)
-#   XT_BUILD   a normal (non-sanitized) build of pvscsid (default /tmp/build-xen)
+#   XT_BUILD   a normal (non-sanitized) build of pvscsid (default build-xen in
+#              the source tree, so each checkout builds its own)
 #
 # Everything comes from Debian's archive: the host tools are apt-get installed,
 # the guest kernel and the hypervisor are apt-get downloaded and unpacked only.
@@ -11,7 +12,7 @@
 XT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 XT_SRC=$(cd "$XT_DIR/../.." && pwd)
 XT_CACHE=${XT_CACHE:-${LAB_CACHE:-/var/cache/pvscsid-lab}}
-XT_BUILD=${XT_BUILD:-/tmp/build-xen}
+XT_BUILD=${XT_BUILD:-$XT_SRC/build-xen}
 XT_HOST_PKGS="qemu-system-x86 busybox-static cpio kmod file bc perl gcc libc6-dev \
 liburing-dev libxen-dev xen-utils-4.17 xenstore-utils sg3-utils lsscsi"
 
