@@ -68,7 +68,12 @@ static void cmd_finish(struct slot *s)
         RING_COUNTER_ADD(rs->stats.errors, 1);
         respond(rs, s->req.raw.rqid, vscsi_rslt(s->killed_host, 0), NULL, 0, len);
     } else {
-        uint32_t residual = c->residual > len ? len : c->residual;
+        /* A host-level failure (timeout, error, reset...) says nothing
+         * about which bytes arrived: none are passed on. A CHECK CONDITION
+         * keeps the device's residual (a tape's short block, ILI). */
+        uint32_t residual = c->host != XEN_VSCSIIF_RSLT_HOST_OK ? len
+                            : c->residual > len                ? len
+                                                               : c->residual;
         if (datapath_finish(s, len - residual) < 0) {
             RING_COUNTER_ADD(rs->stats.errors, 1);
             respond(rs, s->req.raw.rqid, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0,

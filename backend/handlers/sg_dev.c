@@ -58,16 +58,18 @@ static int setup(int fd, const char *path, char *err, size_t err_len)
         return -e;
     }
     /*
-     * Transfers need no reserved buffer: sg copies through kernel pages
-     * (always, with an iovec list), taking the fd's reserved buffer when the
-     * command fits and no other command holds it, else allocating up to
-     * sg_tablesize elements of 32 KiB for that command (1 MiB: 32 of them).
-     * A 1 MiB reserved buffer only saves that allocation for one command at
-     * a time; sg clamps it to the queue's max transfer and shrinks it under
-     * memory pressure. A failure here costs speed, not function: go on.
+     * No reserved buffer. sg reuses an fd's reserved buffer across commands
+     * and copies all of it back on a READ, and when a command fails without
+     * the device reporting a residual (scsi_debug and QEMU don't) the guest
+     * got the previous READ's data: found in the VM tier. Without it sg
+     * builds each command's buffer from fresh zeroed pages (up to
+     * sg_tablesize elements of 32 KiB; 1 MiB needs 32). A failure here
+     * would bring the leak back, so it refuses the LUN.
      */
     if (ioctl(fd, SG_SET_RESERVED_SIZE, &reserved) < 0) {
-        /* Deliberately ignored, see above. */
+        int e = errno;
+        handler_err(err, err_len, "%s: SG_SET_RESERVED_SIZE: %s", path, strerror(e));
+        return -e;
     }
     return 0;
 }

@@ -13,7 +13,8 @@
 /* The sg v3 interface (sg_io_hdr) exists from driver version 3.0.0. */
 #define SG_DEV_MIN_VERSION 30000
 /* Reserved (preallocated) buffer asked for per fd, see sg_dev_open(). */
-#define SG_DEV_RESERVED_SIZE (1024 * 1024)
+/* No reserved buffer: fresh zeroed pages per command (see sg_dev.c). */
+#define SG_DEV_RESERVED_SIZE 0
 
 /* Opens path O_RDWR|O_NONBLOCK|O_CLOEXEC, refuses anything but an sg
  * character device (before any ioctl), checks SG_GET_VERSION_NUM >= 30000
