@@ -14,7 +14,12 @@ XT_SRC=$(cd "$XT_DIR/../.." && pwd)
 XT_CACHE=${XT_CACHE:-${LAB_CACHE:-/var/cache/pvscsid-lab}}
 XT_BUILD=${XT_BUILD:-$XT_SRC/build-xen}
 XT_HOST_PKGS="qemu-system-x86 busybox-static cpio kmod file bc perl gcc libc6-dev \
-liburing-dev libxen-dev xen-utils-4.17 xenstore-utils sg3-utils lsscsi"
+liburing-dev libxen-dev xen-utils-4.17 xenstore-utils sg3-utils lsscsi genisoimage tar \
+libaio1 libibverbs1 librdmacm1 libisns0 libopeniscsiusr"
+# the tape library (tgt on iSCSI loopback) and the guest's tape tools: their
+# packages are downloaded and unpacked only (their libraries above are installed
+# so that ldd can resolve them)
+XT_VTL_PKGS="tgt open-iscsi mt-st mtx"
 
 xt_log() { printf '%s\n' "xt: $*" >&2; }
 xt_die() { printf '%s\n' "xt: FATAL: $*" >&2; exit 2; }
@@ -63,6 +68,56 @@ xt_fetch() {
     [ -f "$XT_CACHE/xen-$xver" ] ||
         zcat "$XT_CACHE/pkgs/xen-hypervisor-4.17-amd64/boot/xen-4.17-amd64.gz" > "$XT_CACHE/xen-$xver"
     XT_XEN=$XT_CACHE/xen-$xver
+}
+
+# The virtual tape library's programs and the tape tools, unpacked under
+# $XT_CACHE/pkgs/vtl (XT_VTL_ROOT). Idempotent.
+xt_fetch_vtl() {
+    XT_VTL_ROOT=$XT_CACHE/pkgs/vtl
+    [ -x "$XT_VTL_ROOT/usr/sbin/tgtd" ] && [ -x "$XT_VTL_ROOT/usr/sbin/mtx" ] && return 0
+    local p d
+    for p in $XT_VTL_PKGS; do
+        ls "$XT_CACHE/debs/${p}_"*.deb >/dev/null 2>&1 ||
+            (cd "$XT_CACHE/debs" && apt-get download -qq "$p") || xt_die "apt-get download $p failed"
+    done
+    rm -rf "$XT_VTL_ROOT.tmp"; mkdir -p "$XT_VTL_ROOT.tmp"
+    for p in $XT_VTL_PKGS; do
+        for d in "$XT_CACHE/debs/${p}_"*.deb; do dpkg-deb -x "$d" "$XT_VTL_ROOT.tmp" || xt_die "unpacking $d"; done
+    done
+    rm -rf "$XT_VTL_ROOT"; mv "$XT_VTL_ROOT.tmp" "$XT_VTL_ROOT"
+}
+
+# xt_add_vtl ROOT: tgt (tgtd, tgtadm, tgtimg), open-iscsi (iscsid, iscsiadm,
+# its config) and the script that brings the library up (/xt/vtl-up.sh) into
+# the tree ROOT, at /usr/sbin.
+xt_add_vtl() {
+    local root=$1 b
+    xt_fetch_vtl
+    mkdir -p "$root/usr/sbin" "$root/etc/iscsi" "$root/xt"
+    for b in usr/sbin/tgtd usr/sbin/tgtadm usr/sbin/tgtimg sbin/iscsid sbin/iscsiadm; do
+        cp "$XT_VTL_ROOT/$b" "$root/usr/sbin/"
+        xt_add_bins "$root.libs" "$XT_VTL_ROOT/$b"
+    done
+    rm -rf "${root:?}.libs$XT_VTL_ROOT"; cp -a "$root.libs/." "$root/"; rm -rf "$root.libs"
+    cp "$XT_VTL_ROOT/etc/iscsi/iscsid.conf" "$root/etc/iscsi/"
+    cp "$XT_DIR/guest/vtl-up.sh" "$root/xt/"
+}
+
+# xt_add_tape_tools ROOT: mt-st, mtx and GNU tar (the guest's tape tools).
+xt_add_tape_tools() {
+    local root=$1 b
+    xt_fetch_vtl
+    mkdir -p "$root/usr/sbin" "$root/usr/bin"
+    cp "$XT_VTL_ROOT/bin/mt-st" "$root/usr/bin/mt-st"
+    cp "$XT_VTL_ROOT/usr/sbin/mtx" "$root/usr/sbin/mtx"
+    for b in "$XT_VTL_ROOT/bin/mt-st" "$XT_VTL_ROOT/usr/sbin/mtx"; do xt_add_bins "$root.libs" "$b"; done
+    rm -rf "${root:?}.libs$XT_VTL_ROOT"; cp -a "$root.libs/." "$root/"; rm -rf "$root.libs"
+    xt_add_bins "$root" /bin/tar
+}
+
+# xt_make_iso OUT DIR: an ISO 9660 image (Rock Ridge, Joliet) of a directory
+xt_make_iso() {
+    genisoimage -quiet -R -J -V PVSCSID_TEST -o "$1" "$2" || xt_die "genisoimage failed"
 }
 
 # The daemon and its CLI, a release build against the real Xen libraries.
@@ -123,4 +178,34 @@ xt_qemu() {
         perl -MTime::HiRes=time -ne 'BEGIN { $| = 1; $t0 = time } s/\r//g; printf "[%7.2f] %s", time - $t0, $_' |
         tee "$log" > "$out"
     return "${PIPESTATUS[0]}"
+}
+
+# xt_vt_results LOG QEMU-EXIT: the TAP lines a VM test printed on the console
+# (prefixed "VT "), renumbered, plus one case for its completion ("VT0:
+# VT-END", QEMU exit 0, as many cases as planned). Exit 1 on any failure.
+xt_vt_results() {
+    local log=$1 qrc=$2 n=0 bad=0 plan=0 line rest
+    while IFS= read -r line; do
+        case $line in
+            "1.."*) plan=${line#1..} ;;
+            "#"*) echo "$line" ;;
+            "ok "*|"not ok "*)
+                n=$((n + 1))
+                rest=${line#ok }; rest=${rest#not ok }; rest=${rest#* }
+                case $line in
+                    "not ok "*) echo "not ok $n $rest"; bad=$((bad + 1)) ;;
+                    *) echo "ok $n $rest" ;;
+                esac ;;
+        esac
+    done < <(sed -n 's/^\[ *[0-9.]*\] VT \(.*\)$/\1/p' "$log")
+    n=$((n + 1))
+    if grep -q "VT0: VT-END" "$log" && [ "$qrc" = 0 ] && [ "$plan" -gt 0 ] && [ "$((n - 1))" = "$plan" ]; then
+        echo "ok $n - test ran to its end ($plan cases), QEMU exited"
+    else
+        echo "not ok $n - test did not complete (QEMU exit $qrc, $((n - 1)) of ${plan} cases; last lines:)"
+        tail -15 "$log" | sed 's/^/#   /'; bad=$((bad + 1))
+    fi
+    echo "1..$n"
+    echo "# $((n - bad)) passed, $bad failed"
+    [ "$bad" = 0 ]
 }
