@@ -581,7 +581,11 @@ def pvscsictl_lists_attaches_detaches(e):
     eq(r.returncode, 0, r.stderr)
     lines = r.stdout.splitlines()
     eq(len(lines), 6)
-    assert lines[0].split()[:3] == ["HCTL", "TYPE", "DEV"], lines[0]
+    eq(lines[0].split(), ["HCTL", "TYPE", "DEV", "NODES", "SG", "DRIVER", "VENDOR", "MODEL",
+                          "REV", "SCSI_ID", "UUID"])
+    tape_row = [ln for ln in lines if ln.startswith("1:0:1:0 ")]
+    eq(len(tape_row), 1, r.stdout)
+    eq(tape_row[0].split()[:8], ["1:0:1:0", "tape", "st0", "st0", "nst0", "sg1", "st", "IBM"])
     assert TAPE_ID in r.stdout
     r = ctl(e, "--json", "pscsi-list")
     eq(len(json.loads(r.stdout)), 5)
