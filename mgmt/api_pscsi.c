@@ -36,6 +36,8 @@ static struct json_object *pscsi_record(struct api_ctx *x, const char *uuid)
     api_put_str(r, "type", type ? type : "");
     api_put_str(r, "dev_name", p->dev_name);
     api_put_str(r, "sg_name", p->sg_name);
+    api_put_str(r, "dev_nodes", p->dev_nodes);
+    api_put_str(r, "driver", p->driver);
     api_put_str(r, "revision", p->revision);
     api_put_str(r, "scsi_id", p->scsi_id);
     api_put_int(r, "scsi_level", p->scsi_level);
@@ -45,7 +47,7 @@ static struct json_object *pscsi_record(struct api_ctx *x, const char *uuid)
 static const char *const pscsi_fields[] = {
     "uuid", "host", "HBA", "physical_host", "physical_channel", "physical_target",
     "physical_lun", "physical_HCTL", "vendor_name", "model", "type_id", "type", "dev_name",
-    "sg_name", "revision", "scsi_id", "scsi_level", NULL,
+    "sg_name", "dev_nodes", "driver", "revision", "scsi_id", "scsi_level", NULL,
 };
 
 const struct api_class api_pscsi = {"PSCSI", pscsi_uuids, pscsi_record, pscsi_fields, NULL};

@@ -173,6 +173,11 @@ static int read_device(int dirfd, const char *dev_root, struct pscsi *p)
     else if (r < 0)
         return r;
     find_names(dirfd, p);
+    /* Both for display only: a device is listed whatever they say. */
+    if (scsi_sysfs_nodes(dirfd, p->dev_nodes, sizeof(p->dev_nodes)) < 0)
+        p->dev_nodes[0] = '\0';
+    if (scsi_sysfs_driver(dirfd, p->driver, sizeof(p->driver)) < 0)
+        p->driver[0] = '\0';
 
     char sg_path[PATH_MAX];
     const char *sg = NULL;

@@ -13,6 +13,7 @@
 
 #include "hctl.h"
 #include "scsi_id.h"
+#include "scsi_sysfs.h"
 #include "uuid5.h"
 
 #define PSCSI_ATTR_MAX 64       /* vendor/model/rev lines are 8/16/4 bytes */
@@ -30,6 +31,8 @@ struct pscsi {
     int scsi_level;
     char dev_name[PSCSI_NAME_MAX];  /* block/tape/changer node, else sg */
     char sg_name[PSCSI_NAME_MAX];   /* "" without the sg driver */
+    char dev_nodes[SCSI_SYSFS_NODES_MAX];  /* "sda", "st0 nst0", "sch0"; "" */
+    char driver[SCSI_SYSFS_NAME_MAX];      /* bound upper-level driver; "" */
     char scsi_id[SCSI_ID_MAX];      /* "" when the device has none */
 };
 

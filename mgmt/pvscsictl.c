@@ -198,19 +198,27 @@ static const char *find_vm(struct json_object *vms, const char *key)
     return found;
 }
 
+/* "-" for a value that is empty or absent (an older daemon). */
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
 static void cmd_pscsi_list(struct ctl *c)
 {
     struct json_object *all = callv(c, "PSCSI.get_all_records", NULL);
     if (c->json) {
         print_json(all);
     } else {
-        struct table t = {.ncols = 9};
-        add_row(&t, "HCTL", "TYPE", "DEV", "SG", "VENDOR", "MODEL", "REV", "SCSI_ID", "UUID");
+        struct table t = {.ncols = 11};
+        add_row(&t, "HCTL", "TYPE", "DEV", "NODES", "SG", "DRIVER", "VENDOR", "MODEL", "REV",
+                "SCSI_ID", "UUID");
         json_object_object_foreach(all, ref, rec)
         {
             (void)ref;
             add_row(&t, field(rec, "physical_HCTL"), field(rec, "type"), field(rec, "dev_name"),
-                    field(rec, "sg_name"), field(rec, "vendor_name"), field(rec, "model"),
+                    or_dash(field(rec, "dev_nodes")), field(rec, "sg_name"),
+                    or_dash(field(rec, "driver")), field(rec, "vendor_name"), field(rec, "model"),
                     field(rec, "revision"), field(rec, "scsi_id"), field(rec, "uuid"));
         }
         print_table(&t);

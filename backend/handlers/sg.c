@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "handler_err.h"
+#include "log.h"
 #include "sg_dev.h"
 #include "sg_io.h"
 #include "sg_lookup.h"
@@ -104,6 +105,11 @@ static int sg_open(const char *pdev, const struct lun_params *params, struct lun
         handler_err(err, err_len, "out of memory opening %s", dev);
         return r;
     }
+    /* A warning, not a refusal: LIO's pscsi backstore under xen-scsiback
+     * also passes through a tape or changer that st or ch holds. */
+    char warn[1024];
+    if (sg_lookup_holder(root, name, warn, sizeof(warn)) > 0)
+        log_warn("%s", warn);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "handler_err.h"
+#include "scsi_sysfs.h"
 
 #define DEFAULT_ROOT "/sys"
 /* Devices named in a "matches several" message; the count is always exact. */
@@ -382,4 +383,64 @@ int sg_lookup_type(const char *root, const char *sg_name, int *type)
         return -EINVAL;
     *type = (int)v;
     return 0;
+}
+
+/* "/dev/a /dev/b" from "a b"; "" from "". */
+static void dev_paths(const char *names, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    while (*names) {
+        size_t len = strcspn(names, " ");
+        int n = snprintf(out + used, cap - used, "%s/dev/%.*s", used ? " " : "", (int)len,
+                         names);
+        if (n < 0 || (size_t)n >= cap - used) {
+            out[used] = '\0';     /* whole names only */
+            return;
+        }
+        used += (size_t)n;
+        names += len;
+        names += strspn(names, " ");
+    }
+}
+
+int sg_lookup_holder(const char *root, const char *sg_name, char *msg, size_t msg_len)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    char drv[SCSI_SYSFS_NAME_MAX], nodes[SCSI_SYSFS_NODES_MAX], paths[SCSI_SYSFS_NODES_MAX * 3];
+    struct vscsi_hctl h;
+
+    if (!root)
+        root = DEFAULT_ROOT;
+    if (!sg_name || !is_sg_name(sg_name))
+        return -EINVAL;
+    if (pathf(path, sizeof(path), "%s/class/scsi_generic/%s/device", root, sg_name) < 0)
+        return -ENAMETOOLONG;
+    /* The scsi_device's own directory, named H:C:T:L (under /sys/devices). */
+    if (!realpath(path, dir))
+        return -errno;
+    const char *hctl = strrchr(dir, '/');
+    hctl = hctl ? hctl + 1 : dir;
+    if (vscsi_hctl_parse(hctl, &h) < 0)
+        return -ENODEV;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = scsi_sysfs_driver(fd, drv, sizeof(drv));
+    if (r == 0 && scsi_sysfs_nodes(fd, nodes, sizeof(nodes)) < 0)
+        nodes[0] = '\0';       /* the warning stands without them */
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    dev_paths(nodes, paths, sizeof(paths));
+    snprintf(msg, msg_len,
+             "%s (/dev/%s) is also bound to dom0's %s driver%s%s%s: dom0 programs using it can "
+             "interfere with the guest (tape position, medium, reservations); to release it: "
+             "echo %s > %s/bus/scsi/drivers/%s/unbind",
+             hctl, sg_name, drv, paths[0] ? " (" : "", paths, paths[0] ? ")" : "", hctl, root,
+             drv);
+    return 1;
 }

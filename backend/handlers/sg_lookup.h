@@ -49,4 +49,16 @@ int sg_lookup_resolve(const char *pdev, const char *root, char *dev, size_t dev_
  * bad name or file contents). */
 int sg_lookup_type(const char *root, const char *sg_name, int *type);
 
+/*
+ * Is a dom0 upper-level driver (sd, st, sr, ch or any other) bound to the
+ * SCSI device behind sg node `sg_name` ("sgN")? Its programs could then use
+ * the device behind the guest's back (rewind or move a tape, eject a disc).
+ * 1 with a one-line warning in msg (cut to msg_len) naming the device's
+ * H:C:T:L, /dev/sgN, the driver, its nodes (from the device's block,
+ * scsi_tape, scsi_changer entries) and the command that unbinds it; 0 when
+ * no driver is bound; -errno when sysfs cannot tell (-EINVAL for a bad
+ * name; msg untouched then). Reads <root>/class/scsi_generic/sgN/device.
+ */
+int sg_lookup_holder(const char *root, const char *sg_name, char *msg, size_t msg_len);
+
 #endif

@@ -184,7 +184,8 @@ def unknown_method_and_parameter_counts(e):
 
 PSCSI_FIELDS = ["uuid", "host", "HBA", "physical_host", "physical_channel", "physical_target",
                 "physical_lun", "physical_HCTL", "vendor_name", "model", "type_id", "type",
-                "dev_name", "sg_name", "revision", "scsi_id", "scsi_level"]
+                "dev_name", "sg_name", "dev_nodes", "driver", "revision", "scsi_id",
+                "scsi_level"]
 
 
 @case
@@ -211,6 +212,8 @@ def pscsi_every_getter(e):
     eq(tape["physical_target"], "1")
     eq(tape["dev_name"], "st0")
     eq(tape["sg_name"], "sg1")
+    eq(tape["dev_nodes"], "st0 nst0")      # mode 0 only: not st0l, st0m, st0a...
+    eq(tape["driver"], "st")
     eq(tape["revision"], "D8D5")
     eq(tape["scsi_id"], TAPE_ID)
     eq(tape["scsi_level"], "6")
@@ -218,6 +221,11 @@ def pscsi_every_getter(e):
     _, ch = pscsi_by_hctl(e, s, "1:0:2:0")
     eq(ch["type"], "mediumx")
     eq(ch["HBA"], tape["HBA"])
+    eq((ch["dev_nodes"], ch["driver"]), ("sch0", "ch"))
+    _, cd = pscsi_by_hctl(e, s, "2:0:0:0")
+    eq((cd["type"], cd["dev_nodes"], cd["driver"]), ("cd/dvd", "sr0", "sr"))
+    _, disk = pscsi_by_hctl(e, s, "0:0:0:0")
+    eq((disk["type"], disk["dev_nodes"], disk["driver"]), ("disk", "sda", "sd"))
 
 
 @case
@@ -573,7 +581,11 @@ def pvscsictl_lists_attaches_detaches(e):
     eq(r.returncode, 0, r.stderr)
     lines = r.stdout.splitlines()
     eq(len(lines), 6)
-    assert lines[0].split()[:3] == ["HCTL", "TYPE", "DEV"], lines[0]
+    eq(lines[0].split(), ["HCTL", "TYPE", "DEV", "NODES", "SG", "DRIVER", "VENDOR", "MODEL",
+                          "REV", "SCSI_ID", "UUID"])
+    tape_row = [ln for ln in lines if ln.startswith("1:0:1:0 ")]
+    eq(len(tape_row), 1, r.stdout)
+    eq(tape_row[0].split()[:8], ["1:0:1:0", "tape", "st0", "st0", "nst0", "sg1", "st", "IBM"])
     assert TAPE_ID in r.stdout
     r = ctl(e, "--json", "pscsi-list")
     eq(len(json.loads(r.stdout)), 5)

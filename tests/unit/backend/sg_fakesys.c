@@ -58,7 +58,7 @@ int fakesys_write(const struct fakesys *fs, const char *rel, const void *data, s
     return r;
 }
 
-static int symlink_at(const struct fakesys *fs, const char *target, const char *rel)
+int fakesys_symlink(const struct fakesys *fs, const char *target, const char *rel)
 {
     char path[PATH_MAX];
     int r = join(path, sizeof(path), fs, rel);
@@ -99,7 +99,7 @@ int fakesys_add_device(const struct fakesys *fs, const char *hctl, int type, con
         if ((r = fakesys_mkdir(fs, rel)) < 0)
             return r;
         REL("bus/scsi/devices/%s/scsi_generic/%s/device", hctl, sg);
-        if ((r = symlink_at(fs, "../..", rel)) < 0)
+        if ((r = fakesys_symlink(fs, "../..", rel)) < 0)
             return r;
         if ((r = fakesys_mkdir(fs, "class/scsi_generic")) < 0)
             return r;
@@ -108,10 +108,36 @@ int fakesys_add_device(const struct fakesys *fs, const char *hctl, int type, con
         if (n < 0 || (size_t)n >= sizeof(target))
             return -ENAMETOOLONG;
         REL("class/scsi_generic/%s", sg);
-        if ((r = symlink_at(fs, target, rel)) < 0)
+        if ((r = fakesys_symlink(fs, target, rel)) < 0)
             return r;
     }
 #undef REL
+    return 0;
+}
+
+int fakesys_bind(const struct fakesys *fs, const char *hctl, const char *drv, const char *cls,
+                 const char *const *names)
+{
+    char rel[256], target[128];
+    int r;
+
+    if (snprintf(rel, sizeof(rel), "bus/scsi/drivers/%s", drv) >= (int)sizeof(rel))
+        return -ENAMETOOLONG;
+    if ((r = fakesys_mkdir(fs, rel)) < 0)
+        return r;
+    /* Relative, as the kernel makes it (there through /sys/devices/...). */
+    if (snprintf(target, sizeof(target), "../../drivers/%s", drv) >= (int)sizeof(target) ||
+        snprintf(rel, sizeof(rel), "bus/scsi/devices/%s/driver", hctl) >= (int)sizeof(rel))
+        return -ENAMETOOLONG;
+    if ((r = fakesys_symlink(fs, target, rel)) < 0)
+        return r;
+    for (size_t i = 0; cls && names && names[i]; i++) {
+        if (snprintf(rel, sizeof(rel), "bus/scsi/devices/%s/%s/%s", hctl, cls, names[i]) >=
+            (int)sizeof(rel))
+            return -ENAMETOOLONG;
+        if ((r = fakesys_mkdir(fs, rel)) < 0)
+            return r;
+    }
     return 0;
 }
 

@@ -291,6 +291,79 @@ TEST(reads_device_type)
     CHECK_INT_EQ(type, -7);
 }
 
+/* The warning for an sg node, with "<root>" in want put in for the fake
+ * root; checks the return value and the exact text. */
+static void check_holder(const char *sg, int want_r, const char *want)
+{
+    char msg[1024] = "(untouched)";
+    CHECK_INT_EQ(sg_lookup_holder(fs.root, sg, msg, sizeof(msg)), want_r);
+    CHECK_STR_EQ(msg, expect(want));
+}
+
+TEST(warns_of_a_bound_upper_level_driver)
+{
+    static const char *const st[] = {"st0", "st0l", "st0m", "st0a", "nst0", "nst0l", "nst0m",
+                                      "nst0a", NULL};
+    static const char *const sch[] = {"sch0", NULL}, *const sr[] = {"sr0", NULL},
+                             *const sd[] = {"sdc", NULL};
+    REQUIRE(fakesys_add_device(&fs, "10:0:1:0", 1, "sg101", NULL, 0) == 0);
+    REQUIRE(fakesys_bind(&fs, "10:0:1:0", "st", "scsi_tape", st) == 0);
+    REQUIRE(fakesys_add_device(&fs, "10:0:2:0", 8, "sg102", NULL, 0) == 0);
+    REQUIRE(fakesys_bind(&fs, "10:0:2:0", "ch", "scsi_changer", sch) == 0);
+    REQUIRE(fakesys_add_device(&fs, "10:0:3:0", 5, "sg103", NULL, 0) == 0);
+    REQUIRE(fakesys_bind(&fs, "10:0:3:0", "sr", "block", sr) == 0);
+    REQUIRE(fakesys_add_device(&fs, "10:0:4:0", 0, "sg104", NULL, 0) == 0);
+    REQUIRE(fakesys_bind(&fs, "10:0:4:0", "sd", "block", sd) == 0);
+    /* A driver without nodes of its own (an enclosure's ses). */
+    REQUIRE(fakesys_add_device(&fs, "10:0:5:0", 13, "sg105", NULL, 0) == 0);
+    REQUIRE(fakesys_bind(&fs, "10:0:5:0", "ses", NULL, NULL) == 0);
+
+    check_holder("sg101", 1,
+                 "10:0:1:0 (/dev/sg101) is also bound to dom0's st driver (/dev/st0 /dev/nst0): "
+                 "dom0 programs using it can interfere with the guest (tape position, medium, "
+                 "reservations); to release it: echo 10:0:1:0 > "
+                 "<root>/bus/scsi/drivers/st/unbind");
+    check_holder("sg102", 1,
+                 "10:0:2:0 (/dev/sg102) is also bound to dom0's ch driver (/dev/sch0): "
+                 "dom0 programs using it can interfere with the guest (tape position, medium, "
+                 "reservations); to release it: echo 10:0:2:0 > "
+                 "<root>/bus/scsi/drivers/ch/unbind");
+    check_holder("sg103", 1,
+                 "10:0:3:0 (/dev/sg103) is also bound to dom0's sr driver (/dev/sr0): "
+                 "dom0 programs using it can interfere with the guest (tape position, medium, "
+                 "reservations); to release it: echo 10:0:3:0 > "
+                 "<root>/bus/scsi/drivers/sr/unbind");
+    check_holder("sg104", 1,
+                 "10:0:4:0 (/dev/sg104) is also bound to dom0's sd driver (/dev/sdc): "
+                 "dom0 programs using it can interfere with the guest (tape position, medium, "
+                 "reservations); to release it: echo 10:0:4:0 > "
+                 "<root>/bus/scsi/drivers/sd/unbind");
+    check_holder("sg105", 1,
+                 "10:0:5:0 (/dev/sg105) is also bound to dom0's ses driver: "
+                 "dom0 programs using it can interfere with the guest (tape position, medium, "
+                 "reservations); to release it: echo 10:0:5:0 > "
+                 "<root>/bus/scsi/drivers/ses/unbind");
+    /* Cut to the buffer, still said. */
+    char small[16] = "";
+    CHECK_INT_EQ(sg_lookup_holder(fs.root, "sg101", small, sizeof(small)), 1);
+    CHECK_STR_EQ(small, "10:0:1:0 (/dev/");
+}
+
+TEST(no_warning_without_a_driver)
+{
+    /* Only sg: what a passed-through device should look like. */
+    check_holder("sg32765", 0, "(untouched)");
+    check_holder("sg32762", 0, "(untouched)");
+    /* sysfs cannot tell: errors, and no message. */
+    check_holder("sg4242", -ENOENT, "(untouched)");
+    check_holder("sg", -EINVAL, "(untouched)");
+    check_holder("../sg1", -EINVAL, "(untouched)");
+    check_holder(NULL, -EINVAL, "(untouched)");
+    char msg[64] = "(untouched)";
+    CHECK_INT_EQ(sg_lookup_holder("/nonexistent", "sg1", msg, sizeof(msg)), -ENOENT);
+    CHECK_STR_EQ(msg, "(untouched)");
+}
+
 TEST(fake_sysfs)
 {
     int r = build_tree();
@@ -306,4 +379,5 @@ TEST(remove_fake_sysfs)
 
 TAP_MAIN(fake_sysfs, parses_pdev_forms, rejects_other_pdevs, resolves_hctl, hctl_errors,
          resolves_lu_naa, resolves_target_port_naa_with_lun, naa_errors, dev_path_used_as_is,
-         missing_sysfs_tree, small_output_buffer, reads_device_type, remove_fake_sysfs)
+         missing_sysfs_tree, small_output_buffer, reads_device_type,
+         warns_of_a_bound_upper_level_driver, no_warning_without_a_driver, remove_fake_sysfs)

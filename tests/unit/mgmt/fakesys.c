@@ -84,6 +84,26 @@ static int add_class(const char *dir, const char *cls, const char *node, bool ol
     return r < 0 ? r : write_line(p, "dev", "21:0");
 }
 
+/* bus/scsi/drivers/<drv> and the device's `driver` link to it, relative as
+ * the kernel makes it. */
+static int add_driver(const char *root, const char *dir, const char *drv)
+{
+    char p[PATH_MAX], target[PATH_MAX];
+    int n = snprintf(p, sizeof(p), "%s/bus/scsi/drivers/%s", root, drv);
+    if (n < 0 || (size_t)n >= sizeof(p))
+        return -ENAMETOOLONG;
+    int r = mkdirs(p);
+    if (r < 0)
+        return r;
+    n = snprintf(target, sizeof(target), "../../drivers/%s", drv);
+    if (n < 0 || (size_t)n >= sizeof(target))
+        return -ENAMETOOLONG;
+    n = snprintf(p, sizeof(p), "%s/driver", dir);
+    if (n < 0 || (size_t)n >= sizeof(p))
+        return -ENAMETOOLONG;
+    return symlink(target, p) < 0 ? -errno : 0;
+}
+
 int fakesys_add(const char *root, const struct fakesys_dev *d)
 {
     char dir[PATH_MAX], num[16];
@@ -107,6 +127,8 @@ int fakesys_add(const char *root, const struct fakesys_dev *d)
         r = add_class(dir, "scsi_generic", d->sg, d->old_layout);
     if (r == 0 && d->cls)
         r = add_class(dir, d->cls, d->node, d->old_layout);
+    if (r == 0 && d->driver)
+        r = add_driver(root, dir, d->driver);
     if (r == 0 && d->pg83)
         r = write_file(dir, "vpd_pg83", d->pg83, d->pg83_len);
     if (r == 0 && d->pg80)
@@ -182,15 +204,15 @@ const char *const fakesys_standard_ids[5] = {
 int fakesys_standard(const char *root)
 {
     const struct fakesys_dev devs[] = {
-        {"0:0:0:0", "LIO-ORG ", "disk0           ", "4.0 ", 0, 6, "sg0", "block", "sda",
+        {"0:0:0:0", "LIO-ORG ", "disk0           ", "4.0 ", 0, 6, "sg0", "block", "sda", "sd",
          false, pg83_disk, sizeof(pg83_disk), NULL, 0},
         {"1:0:1:0", "IBM     ", "ULT3580-TD5     ", "D8D5", 1, 6, "sg1", "scsi_tape", "st0",
-         false, pg83_tape, sizeof(pg83_tape), NULL, 0},
+         "st", false, pg83_tape, sizeof(pg83_tape), NULL, 0},
         {"1:0:2:0", "HP      ", "MSL G3 Series   ", "E.00", 8, 5, "sg2", "scsi_changer",
-         "sch0", false, pg83_changer, sizeof(pg83_changer), NULL, 0},
-        {"2:0:0:0", "QEMU    ", "QEMU DVD-ROM    ", "2.5+", 5, 5, "sg3", "block", "sr0",
+         "sch0", "ch", false, pg83_changer, sizeof(pg83_changer), NULL, 0},
+        {"2:0:0:0", "QEMU    ", "QEMU DVD-ROM    ", "2.5+", 5, 5, "sg3", "block", "sr0", "sr",
          false, NULL, 0, NULL, 0},
-        {"2:0:0:1", "SEAGATE ", "ST318406LC      ", "0109", 0, 3, "sg4", "block", "sdb",
+        {"2:0:0:1", "SEAGATE ", "ST318406LC      ", "0109", 0, 3, "sg4", "block", "sdb", "sd",
          true, NULL, 0, pg80_old, sizeof(pg80_old)},
     };
     for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
@@ -198,13 +220,16 @@ int fakesys_standard(const char *root)
         if (r < 0)
             return r;
     }
-    char p[PATH_MAX];
-    /* st's other nodes must not be taken for the tape's name. */
-    snprintf(p, sizeof(p), "%s/bus/scsi/devices/1:0:1:0/scsi_tape/nst0", root);
-    int r = mkdirs(p);
-    snprintf(p, sizeof(p), "%s/bus/scsi/devices/1:0:1:0/scsi_tape/st0a", root);
-    if (r == 0)
+    /* st's other nodes (modes 1-3, no-rewind): only st0 and nst0 are
+     * listed, and only st0 is the tape's dev_name. */
+    static const char *const more_tape[] = {"st0l", "st0m", "st0a", "nst0", "nst0l",
+                                            "nst0m", "nst0a"};
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(more_tape) / sizeof(more_tape[0]); i++) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof(p), "%s/bus/scsi/devices/1:0:1:0/scsi_tape/%s", root, more_tape[i]);
         r = mkdirs(p);
+    }
     if (r == 0)
         r = fakesys_add_entry(root, "host0");
     if (r == 0)

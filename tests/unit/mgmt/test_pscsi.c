@@ -22,9 +22,14 @@ TEST(standard_tree)
     CHECK_INT_EQ(s.nhba, 3);
     const char *hctls[] = {"0:0:0:0", "1:0:1:0", "1:0:2:0", "2:0:0:0", "2:0:0:1"};
     const char *devs[] = {"sda", "st0", "sch0", "sr0", "sdb"};
+    /* st's mode-0 pair only, rewinding first; sdb in the old layout. */
+    const char *nodes[] = {"sda", "st0 nst0", "sch0", "sr0", "sdb"};
+    const char *drivers[] = {"sd", "st", "ch", "sr", "sd"};
     for (size_t i = 0; i < s.n && i < 5; i++) {
         CHECK_STR_EQ(s.dev[i].hctl, hctls[i]);
         CHECK_STR_EQ(s.dev[i].dev_name, devs[i]);
+        CHECK_STR_EQ(s.dev[i].dev_nodes, nodes[i]);
+        CHECK_STR_EQ(s.dev[i].driver, drivers[i]);
         CHECK_STR_EQ(s.dev[i].scsi_id, fakesys_standard_ids[i]);
         CHECK(uuid5_valid(s.dev[i].uuid));
     }
@@ -97,6 +102,10 @@ TEST(multipath_same_id_gets_distinct_uuids)
     REQUIRE(s.n == 2);
     CHECK_STR_EQ(s.dev[0].scsi_id, s.dev[1].scsi_id);
     CHECK(strcmp(s.dev[0].uuid, s.dev[1].uuid) != 0);
+    /* No upper-level driver, no sg: nothing to name it by. */
+    CHECK_STR_EQ(s.dev[0].dev_nodes, "");
+    CHECK_STR_EQ(s.dev[0].driver, "");
+    CHECK_STR_EQ(s.dev[0].dev_name, "");
     pscsi_set_free(&s);
     fakesys_destroy(root);
 }

@@ -7,6 +7,7 @@ TEST(common_types)
     CHECK_STR_EQ(scsi_type_name(1), "tape");
     CHECK_STR_EQ(scsi_type_name(5), "cd/dvd");
     CHECK_STR_EQ(scsi_type_name(8), "mediumx");
+    CHECK_STR_EQ(scsi_type_name(0xc), "storage");          /* RAID controllers */
     CHECK_STR_EQ(scsi_type_name(0xd), "enclosu");
     CHECK_STR_EQ(scsi_type_name(0x1f), "no dev");
 }

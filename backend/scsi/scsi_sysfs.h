@@ -1,0 +1,37 @@
+/*
+ * What dom0 has made of a SCSI device, read from its sysfs directory
+ * (<sysfs>/bus/scsi/devices/H:C:T:L, or <sysfs>/class/scsi_generic/sgN/device):
+ *   - the upper-level driver bound to it, the basename of its `driver` link
+ *     (sd, st, sr, ch, ses...; the sg driver is a class interface and never
+ *     shows there);
+ *   - the device nodes that driver made: block/<disk> (sd, sr),
+ *     scsi_tape/{st,nst}<N><mode> (st), scsi_changer/sch<N> (ch), or the old
+ *     CONFIG_SYSFS_DEPRECATED layout of "<class>:<name>" entries.
+ * Shared by PSCSI discovery (mgmt/pscsi.c) and the sg handler's warning
+ * about a device dom0 still drives (backend/handlers/sg_lookup.c).
+ */
+#ifndef PVSCSID_SCSI_SYSFS_H
+#define PVSCSID_SCSI_SYSFS_H
+
+#include <stddef.h>
+
+/* Room for a driver name or one node name (kernel names are short). */
+#define SCSI_SYSFS_NAME_MAX 64
+/* Room for a node list ("st0 nst0"); a device rarely has more than two. */
+#define SCSI_SYSFS_NODES_MAX 160
+
+/* The driver bound to the device whose directory is open as devfd. 0 with
+ * the name in out; -ENOENT when none is bound; -ENAMETOOLONG if it does
+ * not fit cap; other -errno from readlinkat. */
+int scsi_sysfs_driver(int devfd, char *out, size_t cap);
+
+/*
+ * The device's nodes, space-separated: its block devices ("sda", "sr0"),
+ * then the tape's mode-0 pair, rewinding first ("st0 nst0": not st0l,
+ * st0m, st0a and their nst twins), then its changers ("sch0"). Within a
+ * class, names in strcmp order. "" when there are none. 0, or -errno
+ * (-ENAMETOOLONG when they do not fit cap, out then "").
+ */
+int scsi_sysfs_nodes(int devfd, char *out, size_t cap);
+
+#endif
