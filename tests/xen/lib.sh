@@ -112,12 +112,22 @@ xt_add_tape_tools() {
     cp "$XT_VTL_ROOT/usr/sbin/mtx" "$root/usr/sbin/mtx"
     for b in "$XT_VTL_ROOT/bin/mt-st" "$XT_VTL_ROOT/usr/sbin/mtx"; do xt_add_bins "$root.libs" "$b"; done
     rm -rf "${root:?}.libs$XT_VTL_ROOT"; cp -a "$root.libs/." "$root/"; rm -rf "$root.libs"
-    xt_add_bins "$root" /bin/tar
+    # GNU tar as gtar: busybox --install would shadow a "tar"
+    xt_add_bins "$root.libs" /bin/tar
+    mkdir -p "$root/usr/bin"; cp "$root.libs/bin/tar" "$root/usr/bin/gtar"
+    rm -rf "$root.libs/bin/tar"; cp -a "$root.libs/." "$root/"; rm -rf "$root.libs"
 }
 
-# xt_make_iso OUT DIR: an ISO 9660 image (Rock Ridge, Joliet) of a directory
+# xt_make_iso OUT: an ISO 9660 image (Rock Ridge, Joliet) for the optical
+# drive: random.bin (300 kB of random data), random.md5 (its md5), README.TXT
 xt_make_iso() {
-    genisoimage -quiet -R -J -V PVSCSID_TEST -o "$1" "$2" || xt_die "genisoimage failed"
+    local d=$1.d
+    rm -rf "$d"; mkdir -p "$d"
+    head -c 300000 /dev/urandom > "$d/random.bin"
+    md5sum "$d/random.bin" | sed "s|  .*|  random.bin|" > "$d/random.md5"
+    echo "pvscsid optical test" > "$d/README.TXT"
+    genisoimage -quiet -R -J -V PVSCSID_TEST -o "$1" "$d" || xt_die "genisoimage failed"
+    rm -rf "$d"
 }
 
 # The daemon and its CLI, a release build against the real Xen libraries.

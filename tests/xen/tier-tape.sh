@@ -26,18 +26,15 @@ ninja -C "$VB" tests/integration/pvscsid-sim mgmt/pvscsictl tests/xenstored/xssh
 
 W=$XT_CACHE/work-tape
 R=$W/root
-rm -rf "$W"; mkdir -p "$R/vt" "$W/iso"
+rm -rf "$W"; mkdir -p "$R/vt"
 cp "$XT_SRC/tests/vm/tape-init" "$R/init"
 xt_add_vtl "$R"
 xt_add_bins "$R" /usr/lib/xen-4.17/bin/xenstored \
     "$VB/tests/integration/pvscsid-sim" "$VB/mgmt/pvscsictl" \
     "$VB/tests/xenstored/xsshim.so" "$VB/tests/vm/test_tape_real" \
     /usr/bin/sg_inq /lib/x86_64-linux-gnu/libgcc_s.so.1
-# the optical medium: an ISO image with a few files; the test compares every
-# block the guest reads with this file
-head -c 300000 /dev/urandom > "$W/iso/random.bin"
-echo "pvscsid optical test" > "$W/iso/README.TXT"
-xt_make_iso "$W/cd.iso" "$W/iso"
+# the optical medium; the test compares every block the guest reads with it
+xt_make_iso "$W/cd.iso"
 cp "$W/cd.iso" "$R/vt/cd.iso"
 cat > "$R/vt/run-test" <<RUN
 export PVSCSID_SIM=$VB/tests/integration/pvscsid-sim

@@ -1,26 +1,35 @@
 #!/bin/bash
 # Xen tier: Xen 4.17 + Debian's kernel as PV dom0 + a PV domU, all under
 # qemu-system-x86_64 -accel tcg. pvscsid (release build, the real Xen
-# libraries) runs in dom0 and serves the domU's xen-scsifront; the scenario is
-# guest/dom0-e2e.sh (dom0) and guest/domU-init (domU).
+# libraries) runs in dom0 and serves the domU's xen-scsifront. Two scenarios:
+#   XT_SCENARIO=e2e  (default) guest/dom0-e2e.sh + guest/domU-init: disks,
+#                    hotplug, frontend reload, destroy with I/O in flight
+#   XT_SCENARIO=tape guest/dom0-tape.sh + guest/domU-tape.sh: a tgt tape
+#                    library and a CD-ROM used by the domU's st/ch/sr with
+#                    mtx, mt-st, tar and mount (tier-xentape.sh runs this)
 #
 #   tests/xen/tier-xen.sh            run it; TAP lines, exit 1 on any failure
 #   XT_REF=1 tests/xen/tier-xen.sh   also time the in-kernel xen-scsiback reference
 #   XT_SHELL=1 tests/xen/tier-xen.sh a root shell in dom0 instead of the scenario
 #   XT_VERBOSE=1                     the serial console live on stdout too
-# Log: $XT_CACHE/xen.log (the serial console: Xen, dom0, [domU], [pvscsid]).
+# Log: $XT_CACHE/xen.log, xen-tape.log (the serial console: Xen, dom0, [domU], [pvscsid]).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 xt_fetch
 xt_build
 G=$XT_DIR/guest
+SCENARIO=${XT_SCENARIO:-e2e}
+[ -f "$G/dom0-$SCENARIO.sh" ] || xt_die "no scenario $SCENARIO (guest/dom0-$SCENARIO.sh)"
 W=$XT_CACHE/work-xen
 rm -rf "$W"; mkdir -p "$W/domU" "$W/dom0/xt"
 
-# domU: scsifront, sd, sg; sg3-utils
+# domU: scsifront, sd, sg, st, ch, sr; sg3-utils, mt-st, mtx, tar
 cp "$G/domU-init" "$W/domU/init"
-xt_add_bins "$W/domU" /usr/bin/sg_inq /usr/bin/sg_readcap /usr/bin/sg_luns /usr/bin/sg_dd
-xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg" || xt_die "domU initramfs"
+mkdir -p "$W/domU/xt"; cp "$G/domU-tape.sh" "$W/domU/xt/"
+xt_add_bins "$W/domU" /usr/bin/sg_inq /usr/bin/sg_readcap /usr/bin/sg_luns /usr/bin/sg_dd /usr/bin/lsscsi
+xt_add_tape_tools "$W/domU"
+xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg st ch sr_mod isofs" ||
+    xt_die "domU initramfs"
 
 # dom0: the host's Xen 4.17 userspace (same Debian version as the hypervisor),
 # pvscsid + pvscsictl, the domU's kernel and initramfs, the scenario
@@ -35,30 +44,38 @@ xt_add_bins "$W/libs" "$XT_BUILD/backend/pvscsid" "$XT_BUILD/mgmt/pvscsictl"
 rm -rf "$W/libs$XT_BUILD"; cp -a "$W/libs/." "$D0/"
 mkdir -p "$D0/etc/xen"; cp -a /etc/xen/. "$D0/etc/xen/" 2>/dev/null
 touch "$D0/etc/xen/xl.conf"     # the defaults; silences xl's warning
-cp "$G/dom0-e2e.sh" "$G/dom0-ref.sh" "$G/domU.cfg" "$D0/xt/"
+cp "$G/dom0-e2e.sh" "$G/dom0-ref.sh" "$G/dom0-tape.sh" "$G/domU.cfg" "$D0/xt/"
+xt_add_vtl "$D0"        # the tape library (tgt + open-iscsi), used by the tape scenario
+xt_make_iso "$W/cd.iso" # the CD-ROM's medium
 cp "$XT_VMLINUZ" "$D0/xt/vmlinuz"
 cp "$W/initrd-domU.gz" "$D0/xt/initrd-domU.gz"
 xt_initramfs "$W/initrd-dom0.gz" "$D0" \
-    "xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs sg sd_mod scsi_debug xen-scsiback target_core_pscsi" ||
+    "xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs sg sd_mod scsi_debug xen-scsiback target_core_pscsi \
+     st ch sr_mod crc32c_generic iscsi_tcp virtio_pci virtio_scsi" ||
     xt_die "dom0 initramfs"
 
 # smap=0: under TCG with -cpu max dom0 otherwise dies at its first iret
 # ("d0v0 Unhandled: vec 14, #PF[0001]", see the lab report)
 XEN_CMD="smap=0 console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=warning guest_loglvl=warning"
 DOM0_CMD="console=hvc0 earlyprintk=xen loglevel=4 panic=-1"
+DOM0_CMD="$DOM0_CMD xt.scenario=$SCENARIO"
 [ "${XT_REF:-0}" = 1 ] && DOM0_CMD="$DOM0_CMD xt.ref"
 [ "${XT_SHELL:-0}" = 1 ] && DOM0_CMD="$DOM0_CMD xt.shell"
 QARGS=(-cpu max -smp 2 -m 2048 -kernel "$XT_XEN" -append "$XEN_CMD"
-       -initrd "$XT_VMLINUZ $DOM0_CMD,$W/initrd-dom0.gz")
+       -initrd "$XT_VMLINUZ $DOM0_CMD,$W/initrd-dom0.gz"
+       -device virtio-scsi-pci,id=vs0
+       -drive file="$W/cd.iso",if=none,format=raw,media=cdrom,readonly=on,id=cd0
+       -device scsi-cd,drive=cd0,bus=vs0.0)
 if [ "${XT_SHELL:-0}" = 1 ]; then
-    echo "dom0 shell: the scenario is 'sh /xt/dom0-e2e.sh'; Ctrl-a x quits QEMU"
+    echo "dom0 shell: the scenario is 'sh /xt/dom0-$SCENARIO.sh'; Ctrl-a x quits QEMU"
     exec qemu-system-x86_64 -accel tcg -nographic -no-reboot "${QARGS[@]}"
 fi
 LOG=$XT_CACHE/xen.log
+[ "$SCENARIO" = e2e ] || LOG=$XT_CACHE/xen-$SCENARIO.log
 t0=$(xt_now)
 xt_qemu "$LOG" "${XT_TIMEOUT:-1500}" "${QARGS[@]}"
 qrc=$?
-echo "# xen tier: QEMU exit $qrc after $(xt_since "$t0") s; serial log $LOG"
+echo "# xen tier ($SCENARIO): QEMU exit $qrc after $(xt_since "$t0") s; serial log $LOG"
 
 # results: every "XT PASS|FAIL" line of dom0 and the guests, plus completion
 n=0 bad=0
@@ -72,6 +89,14 @@ done < <(sed -n 's/.*XT \(PASS\|FAIL\) \(.*\)$/\1 \2/p' "$LOG")
 n=$((n + 1))
 if grep -q "XT0: XT-END" "$LOG" && [ "$qrc" = 0 ]; then echo "ok $n - scenario ran to its end, QEMU exited"
 else echo "not ok $n - scenario did not complete (QEMU exit $qrc; last lines:)"; tail -15 "$LOG" | sed 's/^/#   /'; bad=$((bad + 1)); fi
+# the tape scenario's reference: each step's outcome against xen-scsiback,
+# reported (not counted: the kernel backend's failures are not ours)
+if grep -q "XR \(PASS\|FAIL\)" "$LOG"; then
+    echo "# the same domU workflow against the in-kernel xen-scsiback + LIO pscsi (reference, not counted):"
+    sed -n 's/.*XR \(PASS\|FAIL\) \(.*\)$/#   \1 \2/p' "$LOG"
+    echo "# reference: $(grep -c 'XR PASS' "$LOG") steps passed, $(grep -c 'XR FAIL' "$LOG") failed" |
+        tee "${LOG%.log}-reference.txt"
+fi
 # the same guest I/O through pvscsid and through the in-kernel xen-scsiback
 sed -n 's/.*XU TIME \([^ ]*\) \([^ ]*\) \([0-9.]*\)$/\1 \2 \3/p' "$LOG" | awk '
     { t[$1 " " $2] = $3; if (!($2 in seen)) { seen[$2] = 1; order[++k] = $2 } }
@@ -83,7 +108,7 @@ sed -n 's/.*XU TIME \([^ ]*\) \([^ ]*\) \([0-9.]*\)$/\1 \2 \3/p' "$LOG" | awk '
             printf "# %-24s %10s %14s %7s\n", order[i], p, (r == "" ? "-" : r),
                    (p != "" && r + 0 > 0 ? sprintf("%.2f", p / r) : "-")
         }
-    }' | tee "$XT_CACHE/xen-timing.txt"
+    }' | tee "${LOG%.log}-timing.txt"
 echo "1..$n"
-echo "# xen tier: $((n - bad)) passed, $bad failed"
+echo "# xen tier ($SCENARIO): $((n - bad)) passed, $bad failed"
 [ "$bad" = 0 ]
