@@ -7,6 +7,7 @@
 #include "hba_follow.h"
 #include "hctl.h"
 #include "log.h"
+#include "sg_lookup.h"
 #include "xsattach.h"
 
 #define MAX_LUNS 512
@@ -55,7 +56,17 @@ void hba_follow_free(struct hba_follow *h)
     h->nr_offered = 0;
 }
 
-/* LUNs of physical host `host` in sysfs ("H:C:T:L" entries). */
+/* A LUN counts once it has its sg node, the one the sg handler opens: the
+ * kernel adds that after the LUN itself (and after the LUN's own uevent),
+ * so a LUN seen without it is not ready yet; its sg's uevent follows. */
+static bool has_sg(const char *sysfs_root, const char *hctl)
+{
+    char dev[64], err[160];
+    return sg_lookup_resolve(hctl, sysfs_root, dev, sizeof(dev), err, sizeof(err)) == 0;
+}
+
+/* LUNs of physical host `host` in sysfs ("H:C:T:L" entries with an sg
+ * node). */
 static unsigned host_luns(const char *sysfs_root, uint32_t host,
                           char out[][VSCSI_HCTL_STRLEN], unsigned max)
 {
@@ -70,7 +81,8 @@ static unsigned host_luns(const char *sysfs_root, uint32_t host,
         struct vscsi_hctl a;
         /* Re-formatted from the parsed address: canonical and bounded. */
         if (vscsi_hctl_parse(e->d_name, &a) == 0 && a.host == host &&
-            vscsi_hctl_fits_ring(&a) && vscsi_hctl_format(&a, out[n], VSCSI_HCTL_STRLEN) > 0)
+            vscsi_hctl_fits_ring(&a) && vscsi_hctl_format(&a, out[n], VSCSI_HCTL_STRLEN) > 0 &&
+            has_sg(sysfs_root, out[n]))
             n++;
     }
     closedir(d);

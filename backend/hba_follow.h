@@ -4,9 +4,11 @@
  * physical host <devid>, identity-mapped (v-dev = p-dev). This keeps the
  * device's vscsi-devs in step with sysfs: LUNs that appear on that host
  * are hot-added, LUNs that go away are hot-removed (through the same
- * xenstore writes as VSCSI.create/destroy, see mgmt/xsattach.h).
- * Called on udev events for SCSI devices, on SIGHUP and whenever such a
- * device changes state (a hot-add refused as "busy" is retried then).
+ * xenstore writes as VSCSI.create/destroy, see mgmt/xsattach.h). A LUN
+ * is on the host once it has its sg node (the sg handler serves it
+ * through that), and leaves it with that node.
+ * Called on SCSI device uevents (uevents.h), on SIGHUP and whenever such
+ * a device changes state (a hot-add refused as "busy" is retried then).
  */
 #ifndef PVSCSID_HBA_FOLLOW_H
 #define PVSCSID_HBA_FOLLOW_H

@@ -230,10 +230,15 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     /* (No /dev/sg40 on this machine: the daemon refuses those LUNs, state
      * 6; what is under test here is the following of the host.) */
 
-    /* A LUN appears on host 4: after the rescan (udev event, or SIGHUP
-     * where there are none) it is offered to the guest, identity-mapped. */
+    /* A LUN appears on host 4: after the rescan (uevent, or SIGHUP where
+     * there are none) it is offered to the guest, identity-mapped. Another
+     * appears without its sg node yet (the kernel adds that just after the
+     * LUN): not offered until the node is there. */
     const struct fakesys_dev drive2 = {.hctl = "4:0:2:0", .vendor = "IBM", .model = "ULT3580",
                                        .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg42"};
+    struct fakesys_dev drive3 = {.hctl = "4:0:3:0", .vendor = "IBM", .model = "ULT3580",
+                                 .rev = "1", .type = 1, .scsi_level = 6, .sg = NULL};
+    REQUIRE(fakesys_add(sys, &drive3) == 0);
     REQUIRE(fakesys_add(sys, &drive2) == 0);
     kill(w.pid, SIGHUP);
     int n = -1;
@@ -243,6 +248,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     v = n >= 0 ? dev_node(&w, GUEST, 4, n, "v-dev") : NULL;
     CHECK(v && strcmp(v, "4:0:2:0") == 0);
     free(v);
+    CHECK_INT_EQ(pdev_index(&w, GUEST, 4, "4:0:3:0"), -1);   /* same rescan: no sg, not yet */
     CHECK(world_daemon_alive(&w));
 
     /* A LUN the guest has (state 4) leaves the host: hot-removed. */
@@ -262,6 +268,17 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
         usleep(10000);
     }
     CHECK(s5 == 5 || s5 == 6 || s5 < 0);
+    CHECK(world_daemon_alive(&w));
+
+    /* The LUN without an sg node gets one: now it is offered. */
+    REQUIRE(fakesys_remove_dev(sys, "4:0:3:0") == 0);
+    drive3.sg = "sg43";
+    REQUIRE(fakesys_add(sys, &drive3) == 0);
+    kill(w.pid, SIGHUP);
+    int n3 = -1;
+    for (int i = 0; i < 200 && (n3 = pdev_index(&w, GUEST, 4, "4:0:3:0")) < 0; i++)
+        usleep(10000);
+    CHECK(n3 >= 0);
     CHECK(world_daemon_alive(&w));
 
     simguest_destroy(g);
