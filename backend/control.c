@@ -369,6 +369,7 @@ int control_run(const struct pvscsid_config *cfg)
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
+                    mgmt_server_devices_changed(c.mgmt);
                     pthread_mutex_lock(&c.lock);
                     autoattach_run(cfg->autoattach, c.xs, cfg->backend_domid);
                     rescan(&c);
@@ -383,8 +384,10 @@ int control_run(const struct pvscsid_config *cfg)
         pthread_mutex_lock(&c.lock);
         if (pfd[2].revents)
             take_drained(&c);
-        if (pfd[3].revents && uevents_take(c.uevents))
+        if (pfd[3].revents && uevents_take(c.uevents)) {
+            mgmt_server_devices_changed(c.mgmt);
             rescan(&c);
+        }
         char **w;
         while ((w = xs_check_watch(c.xs)) != NULL) {
             on_watch(&c, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);

@@ -250,6 +250,17 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     free(v);
     CHECK_INT_EQ(pdev_index(&w, GUEST, 4, "4:0:3:0"), -1);   /* same rescan: no sg, not yet */
     CHECK(world_daemon_alive(&w));
+    /* The management API lists what is on the host now (once the daemon
+     * took the SIGHUP: the follower may have run before, on another
+     * xenstore change). */
+    bool listed = false;
+    for (int i = 0; i < 100 && !listed; i++) {
+        CHECK_INT_EQ(ctl(sock, "pscsi-list", out, sizeof(out)), 0);
+        listed = strstr(out, "4:0:2:0") && strstr(out, "4:0:3:0");
+        if (!listed)
+            usleep(20000);
+    }
+    CHECK(listed);
 
     /* A LUN the guest has (state 4) leaves the host: hot-removed. */
     REQUIRE(n >= 0);
@@ -269,6 +280,14 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     }
     CHECK(s5 == 5 || s5 == 6 || s5 < 0);
     CHECK(world_daemon_alive(&w));
+    bool unlisted = false;
+    for (int i = 0; i < 100 && !unlisted; i++) {
+        CHECK_INT_EQ(ctl(sock, "pscsi-list", out, sizeof(out)), 0);
+        unlisted = !strstr(out, "4:0:2:0") && strstr(out, "4:0:0:0");
+        if (!unlisted)
+            usleep(20000);
+    }
+    CHECK(unlisted);
 
     /* The LUN without an sg node gets one: now it is offered. */
     REQUIRE(fakesys_remove_dev(sys, "4:0:3:0") == 0);
