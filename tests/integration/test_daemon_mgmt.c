@@ -288,6 +288,16 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
             usleep(20000);
     }
     CHECK(unlisted);
+    /* Once Closed, the entry of a LUN that left is cleared (as a toolstack
+     * clears what it unplugged); when the LUN comes back it is new. */
+    CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 4, (unsigned)n, -1, 3000), 0);
+    REQUIRE(fakesys_add(sys, &drive2) == 0);
+    kill(w.pid, SIGHUP);
+    int back = -1;
+    for (int i = 0; i < 200 && (back = pdev_index(&w, GUEST, 4, "4:0:2:0")) < 0; i++)
+        usleep(10000);
+    CHECK(back >= 0);
+    CHECK(world_daemon_alive(&w));
 
     /* The LUN without an sg node gets one: now it is offered. */
     REQUIRE(fakesys_remove_dev(sys, "4:0:3:0") == 0);
