@@ -216,6 +216,8 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     }
     TAP_DIAG("hba-attach: %s", out);
     CHECK_INT_EQ(st, 0);
+    char uuid[64] = "";
+    REQUIRE(sscanf(out, "%63s", uuid) == 1);
     /* Identity mapping, HOST mode. */
     int t = pdev_index(&w, GUEST, 4, "4:0:0:0");
     CHECK(t >= 0);
@@ -308,6 +310,37 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     for (int i = 0; i < 200 && (n3 = pdev_index(&w, GUEST, 4, "4:0:3:0")) < 0; i++)
         usleep(10000);
     CHECK(n3 >= 0);
+    CHECK(world_daemon_alive(&w));
+
+    /* hba-detach takes every LUN back and ends HOST mode: a LUN appearing
+     * on host 4 afterwards stays out. */
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "hba-detach %s", uuid);
+    st = -1;
+    for (int i = 0; i < 100 && st != 0; i++) {   /* not while it reconfigures */
+        st = ctl(sock, cmd, out, sizeof(out));
+        if (st != 0)
+            usleep(20000);
+    }
+    TAP_DIAG("hba-detach: %s", out);
+    CHECK_INT_EQ(st, 0);
+    char *fh = xs_read(w.xs, XBT_NULL, "/local/domain/0/backend/vscsi/5/4/feature-host", NULL);
+    CHECK(fh && strcmp(fh, "0") == 0);
+    free(fh);
+    const struct fakesys_dev drive6 = {.hctl = "4:0:6:0", .vendor = "IBM", .model = "ULT3580",
+                                       .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg46"};
+    REQUIRE(fakesys_add(sys, &drive6) == 0);
+    kill(w.pid, SIGHUP);
+    listed = false;   /* the SIGHUP taken: the rescan follows at once */
+    for (int i = 0; i < 100 && !listed; i++) {
+        CHECK_INT_EQ(ctl(sock, "pscsi-list", out, sizeof(out)), 0);
+        listed = strstr(out, "4:0:6:0") != NULL;
+        if (!listed)
+            usleep(20000);
+    }
+    CHECK(listed);
+    usleep(300000);
+    CHECK_INT_EQ(pdev_index(&w, GUEST, 4, "4:0:6:0"), -1);
     CHECK(world_daemon_alive(&w));
 
     simguest_destroy(g);

@@ -1021,6 +1021,21 @@ TEST(hba_detach_takes_every_lun)
     diag_devs("after SIGHUP");
     for (unsigned l = 0; l < 2; l++)
         CHECK_INT_EQ(live_index(H.hctl[l]), -1);
+    /* HOST mode is over: LUN 1 leaving and coming back does not join. */
+    char *fh = be_read("feature-host");
+    CHECK(fh && strcmp(fh, "0") == 0);
+    free(fh);
+    char path[128], sg[32];
+    snprintf(path, sizeof(path), "/sys/bus/scsi/devices/%s/delete", H.hctl[1]);
+    CHECK_INT_EQ(write_file(path, "1"), 0);
+    CHECK(wait_sg(H.hctl[1], false, WAIT_MS, sg, sizeof(sg)));
+    snprintf(path, sizeof(path), "/sys/class/scsi_host/host%u/scan", H.host);
+    CHECK_INT_EQ(write_file(path, "0 0 1"), 0);
+    CHECK(wait_sg(H.hctl[1], true, WAIT_MS, sg, sizeof(sg)));
+    usleep(1000000);
+    diag_devs("LUN 1 deleted and scanned in again");
+    CHECK_INT_EQ(live_index(H.hctl[1]), -1);
+    CHECK_INT_EQ(simfront_luns(H.f, seen, 8), 0);
     CHECK(world_daemon_alive(&S.w));
     CHECK_INT_EQ(simfront_close(H.f, 10000), 0);
     simfront_free(H.f);
