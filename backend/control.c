@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <libudev.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +16,7 @@
 #include "mgmt.h"
 #include "device.h"
 #include "log.h"
+#include "uevents.h"
 #include "worker.h"
 
 struct control {
@@ -33,8 +33,7 @@ struct control {
     pthread_mutex_t lock;
     struct mgmt_server *mgmt;
     /* SCSI devices coming and going (whole-HBA mode follows them). */
-    struct udev *udev;
-    struct udev_monitor *udev_mon;
+    struct uevents *uevents;
     char root[64];                  /* /local/domain/<be>/backend/vscsi */
 };
 
@@ -252,45 +251,21 @@ static int start_mgmt(struct control *c)
     return 0;
 }
 
-/* Listens for SCSI device add/remove uevents; without them (containers,
- * tests) SIGHUP does the same rescan. */
-static int start_udev(struct control *c)
+/* Listens for SCSI devices coming and going; without events (no netlink
+ * in a container, say) SIGHUP does the same rescan. */
+static int start_uevents(struct control *c)
 {
-    c->udev = udev_new();
-    if (c->udev)
-        c->udev_mon = udev_monitor_new_from_netlink(c->udev, "udev");
-    if (!c->udev_mon || udev_monitor_filter_add_match_subsystem_devtype(c->udev_mon, "scsi",
-                                                                        NULL) < 0 ||
-        udev_monitor_enable_receiving(c->udev_mon) < 0) {
-        log_debug("no udev events; SIGHUP rescans SCSI devices");
-        if (c->udev_mon)
-            udev_monitor_unref(c->udev_mon);
-        c->udev_mon = NULL;
+    c->uevents = uevents_open(UEVENTS_UDEV_CONTROL);
+    if (!c->uevents) {
+        log_warn("no SCSI device events (%s): SIGHUP rescans SCSI devices", strerror(errno));
         return -1;
     }
-    return udev_monitor_get_fd(c->udev_mon);
-}
-
-static void stop_udev(struct control *c)
-{
-    if (c->udev_mon)
-        udev_monitor_unref(c->udev_mon);
-    if (c->udev)
-        udev_unref(c->udev);
-}
-
-/* Drains pending uevents; true when a SCSI device came or went. */
-static bool take_udev(struct control *c)
-{
-    bool any = false;
-    struct udev_device *dev;
-    while ((dev = udev_monitor_receive_device(c->udev_mon)) != NULL) {
-        const char *action = udev_device_get_action(dev);
-        if (action && (!strcmp(action, "add") || !strcmp(action, "remove")))
-            any = true;
-        udev_device_unref(dev);
-    }
-    return any;
+    if (uevents_source(c->uevents) == UEVENTS_UDEV)
+        log_info("SCSI device events from udevd");
+    else
+        log_info("SCSI device events from the kernel (udevd is not running: no %s)",
+                 UEVENTS_UDEV_CONTROL);
+    return uevents_fd(c->uevents);
 }
 
 static int setup_signals(void)
@@ -350,6 +325,8 @@ int control_run(const struct pvscsid_config *cfg)
              cfg->datapath == DATAPATH_MAP ? "grant map" : "grant copy", cfg->max_segments);
     if (start_mgmt(&c) < 0)
         goto out_workers;
+    /* Listening before the first scan: nothing falls in between. */
+    int ufd = start_uevents(&c);
     pthread_mutex_lock(&c.lock);
     autoattach_run(cfg->autoattach, c.xs, cfg->backend_domid);
     rescan(&c);
@@ -362,7 +339,6 @@ int control_run(const struct pvscsid_config *cfg)
     int poll_ms = watchdog_us ? (int)(watchdog_us / 2000) : -1;
     uint64_t last_ping_us = 0;
 
-    int ufd = start_udev(&c);
     struct pollfd pfd[4] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
                             {.fd = sfd, .events = POLLIN},
                             {.fd = c.sink.efd, .events = POLLIN},
@@ -393,6 +369,7 @@ int control_run(const struct pvscsid_config *cfg)
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
+                    mgmt_server_devices_changed(c.mgmt);
                     pthread_mutex_lock(&c.lock);
                     autoattach_run(cfg->autoattach, c.xs, cfg->backend_domid);
                     rescan(&c);
@@ -407,8 +384,10 @@ int control_run(const struct pvscsid_config *cfg)
         pthread_mutex_lock(&c.lock);
         if (pfd[2].revents)
             take_drained(&c);
-        if (pfd[3].revents && take_udev(&c))
+        if (pfd[3].revents && uevents_take(c.uevents)) {
+            mgmt_server_devices_changed(c.mgmt);
             rescan(&c);
+        }
         char **w;
         while ((w = xs_check_watch(c.xs)) != NULL) {
             on_watch(&c, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
@@ -432,7 +411,7 @@ int control_run(const struct pvscsid_config *cfg)
         take_drained(&c);
     }
 out_workers:
-    stop_udev(&c);
+    uevents_close(c.uevents);
     mgmt_server_stop(c.mgmt);
     for (unsigned i = 0; i < c.nr_workers; i++)
         worker_stop(c.workers[i]);

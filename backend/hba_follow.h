@@ -4,9 +4,12 @@
  * physical host <devid>, identity-mapped (v-dev = p-dev). This keeps the
  * device's vscsi-devs in step with sysfs: LUNs that appear on that host
  * are hot-added, LUNs that go away are hot-removed (through the same
- * xenstore writes as VSCSI.create/destroy, see mgmt/xsattach.h).
- * Called on udev events for SCSI devices, on SIGHUP and whenever such a
- * device changes state (a hot-add refused as "busy" is retried then).
+ * xenstore writes as VSCSI.create/destroy, see mgmt/xsattach.h) and,
+ * once Closed, cleared from vscsi-devs, so that it is offered again when
+ * it comes back. A LUN is on the host once it has its sg node (the sg
+ * handler serves it through that), and leaves it with that node.
+ * Called on SCSI device uevents (uevents.h), on SIGHUP and whenever such
+ * a device changes state (a hot-add refused as "busy" is retried then).
  */
 #ifndef PVSCSID_HBA_FOLLOW_H
 #define PVSCSID_HBA_FOLLOW_H
@@ -16,10 +19,14 @@
 #include <xenstore.h>
 
 /* What was offered already, so a LUN the daemon refused (state 6) is not
- * offered again until it leaves and comes back. */
+ * offered again until it leaves and comes back; and what left the host,
+ * so that when it comes back the entry of its removal (Closing, Closed)
+ * does not count as "offered". */
 struct hba_follow {
     char **offered;
     unsigned nr_offered;
+    char **left;
+    unsigned nr_left;
 };
 
 /* Syncs domain domid's vscsi device devid (if it is in HOST mode) with the

@@ -326,8 +326,10 @@ static const char *const vhost_fields[] = {
 
 /* Closes every live LUN of one vscsi device in a single transaction (one
  * reconfiguration, as xend's HOST mode does): dev-N to Closing (5), or
- * removed when the backend never took it, then the backend Reconfiguring
- * (7) if it is Connected. 0, -EBUSY while it reconfigures, or -errno. */
+ * removed when the backend never took it, HOST mode ended (feature-host 0:
+ * the device no longer follows the physical host, so no LUN appearing
+ * there later joins it), then the backend Reconfiguring (7) if it is
+ * Connected. 0, -EBUSY while it reconfigures, or -errno. */
 static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigned devid)
 {
     char dir[XSU_PATH_MAX];
@@ -358,6 +360,7 @@ static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigne
                 ok = xsu_write(xs, t, d, "state", "5");
         }
         free(names);
+        ok = ok && xsu_write(xs, t, dir, "feature-host", "0");
         if (ok && st == 4)
             ok = xsu_write(xs, t, dir, "state", "7");
         if (!ok) {

@@ -4,6 +4,7 @@
 #define PVSCSI_MGMT_CORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <xenstore.h>
 
@@ -26,6 +27,7 @@ struct mgmt_core {
     char hostname[256];
     unsigned be_domid;
     struct pscsi_set pscsi;
+    atomic_bool pscsi_stale;        /* devices changed: rescan before the next call */
     struct xs_handle *xs;
     struct session_table *sessions;
     struct mgmt_hooks hooks;

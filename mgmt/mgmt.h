@@ -66,6 +66,11 @@ struct mgmt_server *mgmt_server_start(const struct mgmt_config *cfg,
 /* The bound TCP port (useful with port 0), or 0 without TCP. */
 unsigned mgmt_server_tcp_port(const struct mgmt_server *s);
 
+/* SCSI devices came or went (a uevent, SIGHUP): the PSCSI list is scanned
+ * again before the next call is answered. Any thread; never blocks.
+ * Accepts NULL. */
+void mgmt_server_devices_changed(struct mgmt_server *s);
+
 /* Stops the threads, closes the listeners, removes the socket. Accepts NULL. */
 void mgmt_server_stop(struct mgmt_server *s);
 

@@ -237,6 +237,10 @@ struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const c
         *error = rpc_error("INTERNAL_ERROR", strerror(r), NULL);
         return NULL;
     }
+    /* Devices came or went since the last call: what it reads is current
+     * (a failed scan keeps the old list and tries again next time). */
+    if (atomic_exchange(&c->pscsi_stale, false) && core_rescan(c) < 0)
+        atomic_store(&c->pscsi_stale, true);
     struct json_object *res = dispatch(c, tr, method, params, n, error);
     pthread_mutex_unlock(&c->lock);
     return res;

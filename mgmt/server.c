@@ -74,6 +74,12 @@ unsigned mgmt_server_tcp_port(const struct mgmt_server *s)
     return s && s->tcp_d ? s->tcp_port : 0;
 }
 
+void mgmt_server_devices_changed(struct mgmt_server *s)
+{
+    if (s)
+        atomic_store(&s->core.pscsi_stale, true);
+}
+
 void mgmt_server_stop(struct mgmt_server *s)
 {
     if (!s)

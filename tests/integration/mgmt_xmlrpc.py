@@ -679,6 +679,9 @@ def dscsi_hba_create_and_destroy(e):
     eq(e.xs_read(be + "/state"), "7")
     for i in range(len(members)):
         eq(e.xs_read(be + "/vscsi-devs/dev-%d/state" % i), "5")
+    # No longer following the host: a LUN appearing there later stays out.
+    eq(e.xs_read(be + "/feature-host"), "0")
+    eq(e.call("DSCSI_HBA.get_assignment_mode", s, ref), "LUN")
     eq(e.fails("DSCSI_HBA.destroy", s, ref), ["OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA",
                                              "the device is reconfiguring; try again"])
     for d in made:

@@ -216,6 +216,8 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     }
     TAP_DIAG("hba-attach: %s", out);
     CHECK_INT_EQ(st, 0);
+    char uuid[64] = "";
+    REQUIRE(sscanf(out, "%63s", uuid) == 1);
     /* Identity mapping, HOST mode. */
     int t = pdev_index(&w, GUEST, 4, "4:0:0:0");
     CHECK(t >= 0);
@@ -230,10 +232,15 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     /* (No /dev/sg40 on this machine: the daemon refuses those LUNs, state
      * 6; what is under test here is the following of the host.) */
 
-    /* A LUN appears on host 4: after the rescan (udev event, or SIGHUP
-     * where there are none) it is offered to the guest, identity-mapped. */
+    /* A LUN appears on host 4: after the rescan (uevent, or SIGHUP where
+     * there are none) it is offered to the guest, identity-mapped. Another
+     * appears without its sg node yet (the kernel adds that just after the
+     * LUN): not offered until the node is there. */
     const struct fakesys_dev drive2 = {.hctl = "4:0:2:0", .vendor = "IBM", .model = "ULT3580",
                                        .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg42"};
+    struct fakesys_dev drive3 = {.hctl = "4:0:3:0", .vendor = "IBM", .model = "ULT3580",
+                                 .rev = "1", .type = 1, .scsi_level = 6, .sg = NULL};
+    REQUIRE(fakesys_add(sys, &drive3) == 0);
     REQUIRE(fakesys_add(sys, &drive2) == 0);
     kill(w.pid, SIGHUP);
     int n = -1;
@@ -243,7 +250,19 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     v = n >= 0 ? dev_node(&w, GUEST, 4, n, "v-dev") : NULL;
     CHECK(v && strcmp(v, "4:0:2:0") == 0);
     free(v);
+    CHECK_INT_EQ(pdev_index(&w, GUEST, 4, "4:0:3:0"), -1);   /* same rescan: no sg, not yet */
     CHECK(world_daemon_alive(&w));
+    /* The management API lists what is on the host now (once the daemon
+     * took the SIGHUP: the follower may have run before, on another
+     * xenstore change). */
+    bool listed = false;
+    for (int i = 0; i < 100 && !listed; i++) {
+        CHECK_INT_EQ(ctl(sock, "pscsi-list", out, sizeof(out)), 0);
+        listed = strstr(out, "4:0:2:0") && strstr(out, "4:0:3:0");
+        if (!listed)
+            usleep(20000);
+    }
+    CHECK(listed);
 
     /* A LUN the guest has (state 4) leaves the host: hot-removed. */
     REQUIRE(n >= 0);
@@ -262,6 +281,66 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
         usleep(10000);
     }
     CHECK(s5 == 5 || s5 == 6 || s5 < 0);
+    CHECK(world_daemon_alive(&w));
+    bool unlisted = false;
+    for (int i = 0; i < 100 && !unlisted; i++) {
+        CHECK_INT_EQ(ctl(sock, "pscsi-list", out, sizeof(out)), 0);
+        unlisted = !strstr(out, "4:0:2:0") && strstr(out, "4:0:0:0");
+        if (!unlisted)
+            usleep(20000);
+    }
+    CHECK(unlisted);
+    /* Once Closed, the entry of a LUN that left is cleared (as a toolstack
+     * clears what it unplugged); when the LUN comes back it is new. */
+    CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 4, (unsigned)n, -1, 3000), 0);
+    REQUIRE(fakesys_add(sys, &drive2) == 0);
+    kill(w.pid, SIGHUP);
+    int back = -1;
+    for (int i = 0; i < 200 && (back = pdev_index(&w, GUEST, 4, "4:0:2:0")) < 0; i++)
+        usleep(10000);
+    CHECK(back >= 0);
+    CHECK(world_daemon_alive(&w));
+
+    /* The LUN without an sg node gets one: now it is offered. */
+    REQUIRE(fakesys_remove_dev(sys, "4:0:3:0") == 0);
+    drive3.sg = "sg43";
+    REQUIRE(fakesys_add(sys, &drive3) == 0);
+    kill(w.pid, SIGHUP);
+    int n3 = -1;
+    for (int i = 0; i < 200 && (n3 = pdev_index(&w, GUEST, 4, "4:0:3:0")) < 0; i++)
+        usleep(10000);
+    CHECK(n3 >= 0);
+    CHECK(world_daemon_alive(&w));
+
+    /* hba-detach takes every LUN back and ends HOST mode: a LUN appearing
+     * on host 4 afterwards stays out. */
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "hba-detach %s", uuid);
+    st = -1;
+    for (int i = 0; i < 100 && st != 0; i++) {   /* not while it reconfigures */
+        st = ctl(sock, cmd, out, sizeof(out));
+        if (st != 0)
+            usleep(20000);
+    }
+    TAP_DIAG("hba-detach: %s", out);
+    CHECK_INT_EQ(st, 0);
+    char *fh = xs_read(w.xs, XBT_NULL, "/local/domain/0/backend/vscsi/5/4/feature-host", NULL);
+    CHECK(fh && strcmp(fh, "0") == 0);
+    free(fh);
+    const struct fakesys_dev drive6 = {.hctl = "4:0:6:0", .vendor = "IBM", .model = "ULT3580",
+                                       .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg46"};
+    REQUIRE(fakesys_add(sys, &drive6) == 0);
+    kill(w.pid, SIGHUP);
+    listed = false;   /* the SIGHUP taken: the rescan follows at once */
+    for (int i = 0; i < 100 && !listed; i++) {
+        CHECK_INT_EQ(ctl(sock, "pscsi-list", out, sizeof(out)), 0);
+        listed = strstr(out, "4:0:6:0") != NULL;
+        if (!listed)
+            usleep(20000);
+    }
+    CHECK(listed);
+    usleep(300000);
+    CHECK_INT_EQ(pdev_index(&w, GUEST, 4, "4:0:6:0"), -1);
     CHECK(world_daemon_alive(&w));
 
     simguest_destroy(g);

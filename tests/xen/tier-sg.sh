@@ -5,7 +5,9 @@
 # pvscsid-sim, a release build), a private real xenstored and the simulated
 # guest against the real /dev/sgN: INQUIRY, READ CAPACITY, write/read/compare,
 # 16 in flight, a bad LBA's sense, a command timeout, the device deleted
-# mid-I/O.
+# mid-I/O, QEMU's virtio-scsi disk, and whole-HBA mode on a second scsi_debug
+# host whose LUN is deleted and scanned back in (the kernel's uevents: no
+# udevd runs in the VM).
 #
 #   tests/xen/tier-sg.sh            run it; TAP lines, exit 1 on any failure
 #   XT_SHELL=1 tests/xen/tier-sg.sh a root shell in the VM instead (sh /vt/run-test)
