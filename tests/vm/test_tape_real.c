@@ -17,6 +17,8 @@
  *    information field, BLANK CHECK at end of data, residuals, data).
  * The changer is driven only through pvscsid: READ ELEMENT STATUS with
  * barcodes, MOVE MEDIUM, INITIALIZE ELEMENT STATUS, checked field by field.
+ * Reservations (RESERVE/RELEASE(6), PERSISTENT RESERVE IN/OUT) on tgt's disk
+ * LUN, and the optical drive, are compared with SG_IO the same way.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +49,7 @@ static const struct vscsi_hctl V_CD = {0, 0, 0, 0};
 
 static struct {
     char tape[32], changer[32], cd[32];   /* host H:C:T:L, "" if absent */
+    char disk[32];                        /* tgt's disk (vendor IET, type 0) */
     bool up;
     struct daemon_world w;
     struct simguest *g;
@@ -343,12 +346,17 @@ static const struct step TAPE[] = {
 
 static struct outcome REF[TAPE_STEPS];   /* the direct run */
 
-static size_t step_of(int tag)
+static size_t step_index(const struct step *steps, size_t n, int tag)
 {
-    for (size_t i = 0; i < TAPE_STEPS; i++)
-        if (TAPE[i].tag == tag)
+    for (size_t i = 0; i < n; i++)
+        if (steps[i].tag == tag)
             return i;
     abort();
+}
+
+static size_t step_of(int tag)
+{
+    return step_index(TAPE, TAPE_STEPS, tag);
 }
 static bool have_ref;
 
@@ -507,16 +515,22 @@ TEST(setup_library_and_changer)
     bool t = find_type(1, S.tape, sizeof(S.tape));
     bool c = find_type(8, S.changer, sizeof(S.changer));
     (void)find_type(5, S.cd, sizeof(S.cd));
+    char vendor0[16];
+    if (find_type(0, S.disk, sizeof(S.disk)) &&
+        (read_attr(S.disk, "vendor", vendor0, sizeof(vendor0)) != 0 || strcmp(vendor0, "IET") != 0))
+        S.disk[0] = '\0';
     /* tier-tape.sh sets VT_REQUIRE: there a missing device is a failure */
     if (getenv("VT_REQUIRE")) {
         REQUIRE(t && c);
         REQUIRE(S.cd[0]);
+        REQUIRE(S.disk[0]);
     }
     if (!t || !c) {
         S.tape[0] = S.changer[0] = '\0';
         TAP_SKIP("no tape drive and changer in /sys/bus/scsi/devices (runs inside tests/xen/tier-tape.sh)");
     }
-    TAP_DIAG("tape %s, changer %s, optical %s", S.tape, S.changer, S.cd[0] ? S.cd : "none");
+    TAP_DIAG("tape %s, changer %s, optical %s, disk %s", S.tape, S.changer,
+             S.cd[0] ? S.cd : "none", S.disk[0] ? S.disk : "none");
     const char *args[] = {"--log-level", getenv("SG_LOG_LEVEL") ? getenv("SG_LOG_LEVEL") : "info",
                           NULL};
     REQUIRE(world_start(&S.w, args) == 0);
@@ -768,6 +782,106 @@ TEST(detach_returns_the_tape)
         close(fd);
 }
 
+/* ---- reservations ----------------------------------------------------- */
+
+/* PERSISTENT RESERVE OUT parameter lists: reservation key, service action
+ * reservation key (24 bytes in all). */
+#define PRKEY 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
+static const uint8_t PR_REGISTER[24] = {0, 0, 0, 0, 0, 0, 0, 0, PRKEY};
+static const uint8_t PR_KEY_ONLY[24] = {PRKEY};
+static const uint8_t PR_UNREGISTER[24] = {PRKEY};   /* new key 0 */
+#define PR_OUT(sa, type, list) CDB10(0x5f, (sa), (type), 0, 0, 0, 0, 0, 24, 0), \
+    .dir = VSCSI_DIR_TO_DEVICE, .len = 24, .out = (list)
+enum { R_KEYS0 = 100, R_KEYS1, R_RESV, R_RESV_NONE, R_KEYS_END, R_CONFLICT, R_RESERVE6 };
+
+static const struct step PR[] = {
+    {"PERSISTENT RESERVE IN, READ KEYS", CDB10(0x5e, 0, 0, 0, 0, 0, 0, 0, 0xff, 0), IN(255), .tag = R_KEYS0},
+    {"PERSISTENT RESERVE IN, REPORT CAPABILITIES", CDB10(0x5e, 2, 0, 0, 0, 0, 0, 0, 0xff, 0), IN(255)},
+    {"PERSISTENT RESERVE OUT, REGISTER", PR_OUT(0, 0, PR_REGISTER)},
+    {"PERSISTENT RESERVE IN, READ KEYS", CDB10(0x5e, 0, 0, 0, 0, 0, 0, 0, 0xff, 0), IN(255), .tag = R_KEYS1},
+    {"PERSISTENT RESERVE OUT, RESERVE exclusive access", PR_OUT(1, 3, PR_KEY_ONLY)},
+    {"PERSISTENT RESERVE IN, READ RESERVATION", CDB10(0x5e, 1, 0, 0, 0, 0, 0, 0, 0xff, 0), IN(255), .tag = R_RESV},
+    {"READ(10) by the holder", CDB10(0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0), IN(4096)},
+    {"RESERVE(6) under a persistent reservation", CDB6(0x16), NONE, .tag = R_CONFLICT},
+    {"PERSISTENT RESERVE OUT, RELEASE", PR_OUT(2, 3, PR_KEY_ONLY)},
+    {"PERSISTENT RESERVE IN, READ RESERVATION", CDB10(0x5e, 1, 0, 0, 0, 0, 0, 0, 0xff, 0), IN(255), .tag = R_RESV_NONE},
+    {"PERSISTENT RESERVE OUT, REGISTER key 0 (unregister)", PR_OUT(0, 0, PR_UNREGISTER)},
+    {"PERSISTENT RESERVE IN, READ KEYS", CDB10(0x5e, 0, 0, 0, 0, 0, 0, 0, 0xff, 0), IN(255), .tag = R_KEYS_END},
+    {"RESERVE(6)", CDB6(0x16), NONE, .tag = R_RESERVE6},
+    {"RELEASE(6)", CDB6(0x17), NONE},
+};
+#define PR_STEPS (sizeof(PR) / sizeof(PR[0]))
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* RESERVE/RELEASE(6) and PERSISTENT RESERVE IN/OUT on tgt's disk: straight
+ * on the sg node, then through pvscsid on the same I_T nexus; identical but
+ * for the PR generation, which the first run's two REGISTERs moved by 2. */
+TEST(reservations_pass_through)
+{
+    NEED(S.disk[0], "no tgt disk in this VM");
+    REQUIRE(S.up);
+    char sg[64];
+    REQUIRE(sg_path(S.disk, sg, sizeof(sg)));
+    static struct outcome ref[PR_STEPS], o[PR_STEPS];
+    int fd = open(sg, O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(tur_direct(fd) == 0);
+    for (size_t i = 0; i < PR_STEPS; i++)
+        REQUIRE(run_direct(fd, &PR[i], &ref[i]) == 0);
+    close(fd);
+    const struct toolstack_lun lun = {0, S.disk, "0:0:0:0"};
+    struct simfront *f = world_attach(&S.w, S.g, 3, &lun, 1);
+    REQUIRE(f);
+    const struct vscsi_hctl v = {0, 0, 0, 0};
+    REQUIRE(simfront_wait_lun(f, &v, true, 10000) == 0);
+    REQUIRE(tur_guest(f, &v) == 0);
+    int differ = 0;
+    for (size_t i = 0; i < PR_STEPS; i++) {
+        REQUIRE(run_guest(f, &v, &PR[i], &o[i]) == 0);
+        diag_outcome("guest", &PR[i], &o[i]);
+        struct outcome a = ref[i];
+        /* the generation (bytes 0-3 of READ KEYS / READ RESERVATION) */
+        if (PR[i].cdb[0] == 0x5e && (PR[i].cdb[1] & 0x1f) < 2 && a.status == 0 && o[i].status == 0) {
+            CHECK_INT_EQ(be32(o[i].data), be32(a.data) + 2);
+            memcpy(a.data, o[i].data, 4);
+        }
+        if (!same_outcome(&PR[i], &a, &o[i])) {
+            differ++;
+            diag_outcome("direct", &PR[i], &ref[i]);
+        }
+    }
+    CHECK_INT_EQ(differ, 0);
+    static const uint8_t key[8] = {PRKEY};
+    const struct outcome *r;
+    r = &o[step_index(PR, PR_STEPS, R_KEYS0)];
+    CHECK_INT_EQ(r->status, 0);
+    CHECK_INT_EQ(be32(r->data + 4), 0);           /* no keys */
+    r = &o[step_index(PR, PR_STEPS, R_KEYS1)];
+    CHECK_INT_EQ(be32(r->data + 4), 8);           /* one key: ours */
+    CHECK_MEM_EQ(r->data + 8, key, 8);
+    r = &o[step_index(PR, PR_STEPS, R_RESV)];
+    CHECK_INT_EQ(be32(r->data + 4), 16);          /* one reservation */
+    CHECK_MEM_EQ(r->data + 8, key, 8);
+    CHECK_INT_EQ(r->data[21] & 0xf, 3);           /* exclusive access */
+    /* SPC-3 5.6.3 wants RESERVATION CONFLICT here; tgt answers GOOD. The
+     * guest gets what the device said (compared above), nothing else. */
+    r = &o[step_index(PR, PR_STEPS, R_CONFLICT)];
+    TAP_DIAG("RESERVE(6) under a persistent reservation: status 0x%02x (direct 0x%02x)", r->status,
+             ref[step_index(PR, PR_STEPS, R_CONFLICT)].status);
+    r = &o[step_index(PR, PR_STEPS, R_RESV_NONE)];
+    CHECK_INT_EQ(be32(r->data + 4), 0);
+    r = &o[step_index(PR, PR_STEPS, R_KEYS_END)];
+    CHECK_INT_EQ(be32(r->data + 4), 0);
+    r = &o[step_index(PR, PR_STEPS, R_RESERVE6)];
+    CHECK_INT_EQ(r->status, 0);
+    CHECK_INT_EQ(simfront_close(f, 10000), 0);
+    simfront_free(f);
+}
+
 /* ---- the optical drive ------------------------------------------------ */
 
 static const struct step CD[] = {
@@ -863,4 +977,4 @@ TAP_MAIN(setup_library_and_changer, changer_initialize_and_read_element_status,
          changer_move_medium_loads_the_drive, tape_script_direct_reference,
          tape_attach_through_pvscsid, tape_script_through_pvscsid_identical,
          second_assignment_refused, swap_cartridges, detach_returns_the_tape,
-         optical_drive_identical_and_iso_compared, teardown_daemon_clean_exit)
+         reservations_pass_through, optical_drive_identical_and_iso_compared, teardown_daemon_clean_exit)

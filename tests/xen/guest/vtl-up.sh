@@ -2,7 +2,8 @@
 # A virtual tape library on this machine: tgt serves one tape drive (LUN 1)
 # and one media changer (LUN 2; drive element 1, import/export 2, slots 3
 # and 4 holding cartridges TAPE0001 and TAPE0002, file-backed, 64 MiB each)
-# on iSCSI loopback, and open-iscsi logs in, so the kernel gets a real tape
+# and a 16 MiB disk (LUN 3, tgt's SBC with persistent reservations) on iSCSI
+# loopback, and open-iscsi logs in, so the kernel gets a real tape
 # stack (st, ch, sg) over a real HBA driver (iscsi_tcp). The drive starts
 # empty. Needs the modules iscsi_tcp, crc32c_generic, st, ch, sg loaded.
 # Prints "VTL: ..." lines; exit 0 once /dev/nst0 and the changer's sg node exist.
@@ -11,6 +12,7 @@ D=${1:-/vtl}
 up() { cut -d' ' -f1 /proc/uptime; }
 mkdir -p "$D" /var/lib/iscsi /run/lock/iscsi /var/lock /etc/iscsi
 dd if=/dev/zero of="$D/smc" bs=1k count=1 2>/dev/null
+truncate -s 16M "$D/disk"
 for t in TAPE0001 TAPE0002; do
     tgtimg --op new --device-type tape --barcode $t --size 64 --type data --file "$D/$t" >/dev/null ||
         { echo "VTL: tgtimg $t failed"; exit 1; }
@@ -32,6 +34,7 @@ A="tgtadm --lld iscsi"
   $A --mode logicalunit --op update --tid 1 --lun 2 --params element_type=2,start_address=3,quantity=2 &&
   $A --mode logicalunit --op update --tid 1 --lun 2 --params element_type=2,address=3,barcode=TAPE0001,sides=1 &&
   $A --mode logicalunit --op update --tid 1 --lun 2 --params element_type=2,address=4,barcode=TAPE0002,sides=1 &&
+  $A --mode logicalunit --op new --tid 1 --lun 3 -b "$D/disk" --device-type=disk &&
   $A --op bind --mode target --tid 1 -I ALL; } >/tmp/tgtadm.log 2>&1 ||
     { echo "VTL: tgtadm configuration failed"; cat /tmp/tgtadm.log; exit 1; }
 # iscsid checks its client's user name
