@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hba_follow.h"
 #include "hctl.h"
@@ -11,74 +12,89 @@
 #include "xenbus_state.h"
 #include "xsattach.h"
 
+/* LUNs per host followed; a host with more is not synced at all (a cut
+ * list would hot-remove the LUNs beyond the cut). */
 #define MAX_LUNS 512
 
-/* A set of H:C:T:L strings. */
-static bool set_has(char *const *set, unsigned n, const char *hctl)
+struct present {
+    char hctl[VSCSI_HCTL_STRLEN];
+    uint64_t ino;
+};
+
+static struct hba_lun *set_find(struct hba_lun *set, unsigned n, const char *hctl)
 {
     for (unsigned i = 0; i < n; i++)
-        if (strcmp(set[i], hctl) == 0)
-            return true;
-    return false;
+        if (strcmp(set[i].hctl, hctl) == 0)
+            return &set[i];
+    return NULL;
 }
 
-static void set_add(char ***set, unsigned *n, const char *hctl)
+static void set_add(struct hba_lun **set, unsigned *n, const char *hctl, uint64_t ino)
 {
-    if (set_has(*set, *n, hctl))
+    struct hba_lun *l = set_find(*set, *n, hctl);
+    if (l) {
+        l->ino = ino;
         return;
-    char **grown = realloc(*set, (*n + 1) * sizeof(*grown));
+    }
+    struct hba_lun *grown = realloc(*set, (*n + 1) * sizeof(*grown));
     if (!grown)
         return;
     *set = grown;
-    grown[*n] = strdup(hctl);
-    if (grown[*n])
+    grown[*n].hctl = strdup(hctl);
+    grown[*n].ino = ino;
+    if (grown[*n].hctl)
         (*n)++;
 }
 
-static void set_del(char **set, unsigned *n, const char *hctl)
+static void set_del(struct hba_lun *set, unsigned *n, const char *hctl)
 {
     for (unsigned i = 0; i < *n; i++) {
-        if (strcmp(set[i], hctl) == 0) {
-            free(set[i]);
+        if (strcmp(set[i].hctl, hctl) == 0) {
+            free(set[i].hctl);
             set[i] = set[--*n];
             return;
         }
     }
 }
 
-static void set_free(char ***set, unsigned *n)
+static void set_free(struct hba_lun **set, unsigned *n)
 {
     for (unsigned i = 0; i < *n; i++)
-        free((*set)[i]);
+        free((*set)[i].hctl);
     free(*set);
     *set = NULL;
     *n = 0;
 }
 
-static bool offered(const struct hba_follow *h, const char *hctl)
+static void remember(struct hba_follow *h, const char *hctl, uint64_t ino)
 {
-    return set_has(h->offered, h->nr_offered, hctl);
-}
-
-static void remember(struct hba_follow *h, const char *hctl)
-{
-    set_add(&h->offered, &h->nr_offered, hctl);
+    set_add(&h->offered, &h->nr_offered, hctl, ino);
     set_del(h->left, &h->nr_left, hctl);
 }
 
-/* Forgets LUNs no longer on the host: when one comes back it is new. */
-static void forget_missing(struct hba_follow *h, char present[][VSCSI_HCTL_STRLEN], unsigned n)
+static bool has_left(const struct hba_follow *h, const char *hctl)
+{
+    return set_find(h->left, h->nr_left, hctl) != NULL;
+}
+
+/* Offered LUNs no longer on the host, or there again as a new device
+ * (another sysfs inode: deleted and scanned back in between two looks):
+ * moved to `left`, so that when it is there it is new. */
+static void forget_missing(struct hba_follow *h, const struct present *present, unsigned n)
 {
     for (unsigned i = 0; i < h->nr_offered;) {
-        bool there = false;
-        for (unsigned j = 0; j < n && !there; j++)
-            there = strcmp(h->offered[i], present[j]) == 0;
-        if (there) {
+        bool same = false;
+        for (unsigned j = 0; j < n; j++)
+            if (strcmp(h->offered[i].hctl, present[j].hctl) == 0) {
+                same = h->offered[i].ino == present[j].ino;
+                break;
+            }
+        if (same) {
             i++;
             continue;
         }
-        set_add(&h->left, &h->nr_left, h->offered[i]);
-        free(h->offered[i]);
+        set_add(&h->left, &h->nr_left, h->offered[i].hctl, 0);
+        free(h->offered[i].hctl);
         h->offered[i] = h->offered[--h->nr_offered];
     }
 }
@@ -91,35 +107,75 @@ void hba_follow_free(struct hba_follow *h)
 
 /* A LUN counts once it has its sg node, the one the sg handler opens: the
  * kernel adds that after the LUN itself (and after the LUN's own uevent),
- * so a LUN seen without it is not ready yet; its sg's uevent follows. */
-static bool has_sg(const char *sysfs_root, const char *hctl)
+ * so a LUN seen without it is not ready yet; its sg's uevent follows.
+ * 1 there, 0 not (yet), -errno when sysfs cannot tell. */
+static int has_sg(const char *sysfs_root, const char *hctl)
 {
     char dev[64], err[160];
-    return sg_lookup_resolve(hctl, sysfs_root, dev, sizeof(dev), err, sizeof(err)) == 0;
+    int r = sg_lookup_resolve(hctl, sysfs_root, dev, sizeof(dev), err, sizeof(err));
+    if (r == 0)
+        return 1;
+    return r == -ENODEV || r == -ENOENT ? 0 : r;
 }
 
 /* LUNs of physical host `host` in sysfs ("H:C:T:L" entries with an sg
- * node). */
-static unsigned host_luns(const char *sysfs_root, uint32_t host,
-                          char out[][VSCSI_HCTL_STRLEN], unsigned max)
+ * node), with the inode of their directory. Their number, or -errno when
+ * the list cannot be complete (sysfs unreadable, more than max LUNs). */
+static int host_luns(const char *sysfs_root, uint32_t host, struct present *out, unsigned max)
 {
     char path[256];
-    snprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs_root ? sysfs_root : "/sys");
+    int len = snprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs_root ? sysfs_root : "/sys");
+    if (len < 0 || (size_t)len >= sizeof(path))
+        return -ENAMETOOLONG;
     DIR *d = opendir(path);
     if (!d)
-        return 0;
-    unsigned n = 0;
+        return -errno;
+    int n = 0, r = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < max) {
+    for (;;) {
+        errno = 0;
+        if ((e = readdir(d)) == NULL) {
+            r = errno ? -errno : 0;
+            break;
+        }
         struct vscsi_hctl a;
         /* Re-formatted from the parsed address: canonical and bounded. */
-        if (vscsi_hctl_parse(e->d_name, &a) == 0 && a.host == host &&
-            vscsi_hctl_fits_ring(&a) && vscsi_hctl_format(&a, out[n], VSCSI_HCTL_STRLEN) > 0 &&
-            has_sg(sysfs_root, out[n]))
+        if (vscsi_hctl_parse(e->d_name, &a) < 0 || a.host != host || !vscsi_hctl_fits_ring(&a))
+            continue;
+        if ((unsigned)n == max) {
+            r = -E2BIG;
+            break;
+        }
+        if (vscsi_hctl_format(&a, out[n].hctl, VSCSI_HCTL_STRLEN) <= 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) < 0) {
+            if (errno == ENOENT)
+                continue;   /* gone while we looked */
+            r = -errno;
+            break;
+        }
+        int sg = has_sg(sysfs_root, out[n].hctl);
+        if (sg < 0) {
+            r = sg;
+            break;
+        }
+        if (sg) {
+            out[n].ino = (uint64_t)st.st_ino;
             n++;
+        }
     }
     closedir(d);
-    return n;
+    return r < 0 ? r : n;
+}
+
+/* The canonical H:C:T:L of p-dev if it is a LUN of `host`, else false:
+ * entries in any other form are not the follower's to manage. */
+static bool managed_pdev(const char *pdev, uint32_t host, char out[VSCSI_HCTL_STRLEN])
+{
+    struct vscsi_hctl a;
+    return pdev && vscsi_hctl_parse(pdev, &a) == 0 && a.host == host &&
+           vscsi_hctl_format(&a, out, VSCSI_HCTL_STRLEN) > 0;
 }
 
 void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, uint16_t domid,
@@ -136,8 +192,16 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
     if (!host_mode)
         return;
 
-    static char present[MAX_LUNS][VSCSI_HCTL_STRLEN];
-    unsigned np = host_luns(sysfs_root, devid, present, MAX_LUNS);
+    static struct present present[MAX_LUNS];
+    int found = host_luns(sysfs_root, devid, present, MAX_LUNS);
+    if (found < 0) {
+        /* Never act on a partial list: that would hot-remove LUNs. */
+        log_warn("vscsi-%u/%u: cannot list the LUNs of host %u (%s): not synced this time",
+                 (unsigned)domid, (unsigned)devid, (unsigned)devid,
+                 found == -E2BIG ? "more than 512" : strerror(-found));
+        return;
+    }
+    unsigned np = (unsigned)found;
     forget_missing(h, present, np);
 
     /* What vscsi-devs says: LUNs written already (by us, a toolstack,
@@ -153,61 +217,82 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
         char tail;
         if (sscanf(devs[i], "dev-%u%c", &index, &tail) != 1)
             continue;
-        char p[288];
+        char p[288], hctl[VSCSI_HCTL_STRLEN];
         snprintf(p, sizeof(p), "%s/%s/p-dev", path, devs[i]);
         char *pdev = xs_read(xs, XBT_NULL, p, NULL);
+        bool mine = managed_pdev(pdev, devid, hctl);
+        free(pdev);
+        if (!mine)
+            continue;
         snprintf(p, sizeof(p), "%s/%s/state", path, devs[i]);
         char *st = xs_read(xs, XBT_NULL, p, NULL);
         int state = st ? atoi(st) : -1;
+        free(st);
         int at = -1;
-        for (unsigned j = 0; pdev && j < np && at < 0; j++)
-            if (strcmp(pdev, present[j]) == 0)
+        for (unsigned j = 0; j < np && at < 0; j++)
+            if (strcmp(hctl, present[j].hctl) == 0)
                 at = (int)j;
-        if (at >= 0 && !offered(h, pdev)) {
-            if (set_has(h->left, h->nr_left, pdev) && state == XenbusStateClosing)
-                pending[at] = true;   /* hot-removed when it left: offered once Closed */
-            else if (!(set_has(h->left, h->nr_left, pdev) && state == XenbusStateClosed))
-                /* In any other state, even refused (Closed): not offered again. */
-                remember(h, pdev);
+        bool live = state >= XenbusStateInitialising && state <= XenbusStateConnected;
+        bool left = has_left(h, hctl);
+        log_debug("vscsi-%u/%u: whole-HBA: %s %s state %d%s%s%s", (unsigned)domid,
+                  (unsigned)devid, devs[i], hctl, state, at >= 0 ? ", on the host" : "",
+                  left ? ", left earlier" : "",
+                  set_find(h->offered, h->nr_offered, hctl) ? ", offered" : "");
+        if (at >= 0 && left && (live || state == XenbusStateClosing))
+            /* Back (or a new device at the same address) while the entry of
+             * its earlier life is still served or being removed: that one
+             * goes first, the LUN is offered once it is Closed. */
+            pending[at] = true;
+        else if (at >= 0 && !left && !set_find(h->offered, h->nr_offered, hctl)) {
+            /* An entry this daemon has no record of (a toolstack's or
+             * DSCSI_HBA.create's, or from before a restart): one being
+             * removed goes first; in any other state, even refused
+             * (Closed), the LUN is not offered again until it leaves and
+             * comes back. */
+            if (state == XenbusStateClosing)
+                pending[at] = true;
+            else
+                remember(h, hctl, present[at].ino);
         }
-        if (pdev && at < 0 && state >= 1 && state <= 4) {
+        if (live && (at < 0 || left)) {
             struct xsa_result res;
             if (xsa_detach(xs, be, domid, devid, index, &res) == 0 && res.status == XSA_OK)
                 log_info("vscsi-%u/%u: %s left host %u: hot-removed", (unsigned)domid,
-                         (unsigned)devid, pdev, (unsigned)devid);
+                         (unsigned)devid, hctl, (unsigned)devid);
         }
         /* Its removal is over and the LUN is not on the host: cleared, as a
          * toolstack clears a LUN it unplugged (a returning LUN is then new
          * even to a restarted daemon). */
-        if (pdev && at < 0 && state == XenbusStateClosed) {
+        if (at < 0 && state == XenbusStateClosed) {
             snprintf(p, sizeof(p), "%s/%s", path, devs[i]);
             if (!xs_rm(xs, XBT_NULL, p) && errno != ENOENT)
                 log_warn("vscsi-%u/%u: clearing %s: %s", (unsigned)domid, (unsigned)devid, p,
                          strerror(errno));
         }
-        free(pdev);
-        free(st);
     }
     free(devs);
 
     /* Hot-add LUNs that appeared (identity mapping). */
     for (unsigned j = 0; j < np; j++) {
-        if (offered(h, present[j]) || pending[j])
+        const char *hctl = present[j].hctl;
+        if (set_find(h->offered, h->nr_offered, hctl) || pending[j])
             continue;
         struct vscsi_hctl v;
-        if (vscsi_hctl_parse(present[j], &v) < 0)
+        if (vscsi_hctl_parse(hctl, &v) < 0)
             continue;
         struct xsa_result res;
-        int r = xsa_attach(xs, be, domid, &v, present[j], NULL, &res);
+        int r = xsa_attach(xs, be, domid, &v, hctl, NULL, &res);
+        if (r < 0)
+            log_warn("vscsi-%u/%u: hot-adding %s: %s (retried on the next event)",
+                     (unsigned)domid, (unsigned)devid, hctl, strerror(-r));
         if (r < 0 || res.status == XSA_BUSY)
             continue;   /* retried on the next event */
-        remember(h, present[j]);
+        remember(h, hctl, present[j].ino);
         if (res.status == XSA_OK)
             log_info("vscsi-%u/%u: %s appeared on host %u: hot-added", (unsigned)domid,
-                     (unsigned)devid, present[j], (unsigned)devid);
+                     (unsigned)devid, hctl, (unsigned)devid);
         else
             log_warn("vscsi-%u/%u: %s appeared on host %u, not offered (xsattach status %d)",
-                     (unsigned)domid, (unsigned)devid, present[j], (unsigned)devid,
-                     (int)res.status);
+                     (unsigned)domid, (unsigned)devid, hctl, (unsigned)devid, (int)res.status);
     }
 }

@@ -18,14 +18,24 @@
 #include <stdint.h>
 #include <xenstore.h>
 
+/* A LUN by address and by identity: the inode of its sysfs directory,
+ * which a LUN deleted and scanned back in does not keep (its sg fd in the
+ * daemon is then dead even if the address and sg name are the same). */
+struct hba_lun {
+    char *hctl;
+    uint64_t ino;
+};
+
 /* What was offered already, so a LUN the daemon refused (state 6) is not
  * offered again until it leaves and comes back; and what left the host,
  * so that when it comes back the entry of its removal (Closing, Closed)
- * does not count as "offered". */
+ * does not count as "offered". Only entries whose p-dev is an H:C:T:L of
+ * the followed host are managed; anything else a toolstack put into the
+ * device is left alone. */
 struct hba_follow {
-    char **offered;
+    struct hba_lun *offered;
     unsigned nr_offered;
-    char **left;
+    struct hba_lun *left;
     unsigned nr_left;
 };
 

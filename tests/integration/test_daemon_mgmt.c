@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -348,5 +349,109 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     fakesys_destroy(sys);
 }
 
+/* A state write as if the daemon were serving dev-N (the fake sysfs has
+ * no /dev/sgN, so the daemon itself refuses those LUNs). */
+static void pretend_served(struct daemon_world *w, uint32_t devid, int index)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-%d/state",
+             (unsigned)GUEST, (unsigned)devid, index);
+    REQUIRE(xs_write(w->xs, XBT_NULL, p, "4", 1));
+}
+
+/* Stays in `state` for `ms` (polled). */
+static bool lun_stays(struct daemon_world *w, uint32_t devid, int index, int state, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        if (world_lun_state(w, GUEST, devid, (unsigned)index) != state)
+            return false;
+        usleep(10000);
+    }
+    return true;
+}
+
+/* What whole-HBA mode must not do: hot-remove a LUN some other tool put in
+ * the device, act on a LUN list sysfs could not give in full; and what it
+ * must: drop a served LUN that was deleted and scanned back in between two
+ * looks (same address, new device: the daemon's sg fd is dead). */
+TEST(whole_hba_leaves_foreign_luns_and_never_acts_on_a_partial_list)
+{
+    char *sys = fakesys_create();
+    REQUIRE(sys);
+    const struct fakesys_dev tape = {.hctl = "4:0:0:0", .vendor = "IBM", .model = "ULT3580",
+                                     .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg40"};
+    REQUIRE(fakesys_add(sys, &tape) == 0);
+    char sock[160];
+    snprintf(sock, sizeof(sock), "%s/xapi.sock", sys);
+    const char *args[] = {"--mgmt-socket", sock, "--sysfs-root", sys, NULL};
+    struct daemon_world w;
+    REQUIRE(world_start(&w, args) == 0);
+    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/5/name", "guest5", 6));
+    static char out[8192];
+    int st = -1;
+    for (int i = 0; i < 100 && st != 0; i++) {
+        st = ctl(sock, "hba-attach guest5 4", out, sizeof(out));
+        if (st != 0)
+            usleep(20000);
+    }
+    CHECK_INT_EQ(st, 0);
+    struct simguest *g = simguest_create(GUEST, 512, 0);
+    REQUIRE(g);
+    struct simfront *f = simfront_probe(g, 4);
+    REQUIRE(f);
+    CHECK_INT_EQ(simfront_wait_connected(f, 5000), 0);
+    int t = pdev_index(&w, GUEST, 4, "4:0:0:0");
+    REQUIRE(t >= 0);
+    CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 4, (unsigned)t, 6, 3000), 0);
+
+    /* A toolstack adds an emulated LUN to the same device: served, and it
+     * stays through rescans (it is not a LUN of host 4). */
+    const struct toolstack_lun foreign = {9, "null:16M", "4:0:5:0"};
+    REQUIRE(toolstack_vscsi_add_lun(w.xs, 0, GUEST, 4, &foreign) == 0);
+    CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 4, 9, 4, 3000), 0);
+    kill(w.pid, SIGHUP);
+    CHECK(lun_stays(&w, 4, 9, 4, 500));
+
+    /* sysfs cannot list host 4 (here: its directory is gone for a moment):
+     * the served LUN stays; nothing is decided on a list that may be cut. */
+    pretend_served(&w, 4, t);
+    char devs[512], off[520];
+    snprintf(devs, sizeof(devs), "%s/bus/scsi/devices", sys);
+    snprintf(off, sizeof(off), "%s.off", devs);
+    REQUIRE(rename(devs, off) == 0);
+    kill(w.pid, SIGHUP);
+    bool stayed = lun_stays(&w, 4, t, 4, 500);
+    REQUIRE(rename(off, devs) == 0);
+    CHECK(stayed);
+
+    /* The served LUN is deleted and scanned back in between two rescans:
+     * same H:C:T:L and sg name, another device. Its old entry is taken
+     * down (Closing/Closed), not kept with a dead sg fd. */
+    REQUIRE(fakesys_remove_dev(sys, "4:0:0:0") == 0);
+    /* sysfs gives a new device a new inode; this filesystem might hand the
+     * freed one straight back: placeholders take it first. */
+    char hold[600];
+    for (int i = 0; i < 8; i++) {
+        snprintf(hold, sizeof(hold), "%s/hold%d", sys, i);
+        REQUIRE(mkdir(hold, 0700) == 0);
+    }
+    REQUIRE(fakesys_add(sys, &tape) == 0);
+    kill(w.pid, SIGHUP);
+    int s = 4;
+    for (int i = 0; i < 300 && s == 4; i++) {
+        s = world_lun_state(&w, GUEST, 4, (unsigned)t);
+        usleep(10000);
+    }
+    TAP_DIAG("entry of the LUN deleted and scanned back in: state %d", s);
+    CHECK(s != 4);
+    CHECK_INT_EQ(world_lun_state(&w, GUEST, 4, 9), 4);   /* the foreign LUN, untouched */
+    CHECK(world_daemon_alive(&w));
+
+    simguest_destroy(g);
+    CHECK_INT_EQ(world_stop(&w), 0);
+    fakesys_destroy(sys);
+}
+
 TAP_MAIN(pvscsictl_against_the_running_daemon, luns_named_in_the_settings_file_follow_the_vm,
-         whole_hba_follows_luns_appearing_and_leaving)
+         whole_hba_follows_luns_appearing_and_leaving,
+         whole_hba_leaves_foreign_luns_and_never_acts_on_a_partial_list)
