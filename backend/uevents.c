@@ -38,6 +38,10 @@ bool uevents_wants_rescan(const char *subsystem, const char *action)
     bool scsi = strcmp(subsystem, "scsi") == 0, sg = strcmp(subsystem, "scsi_generic") == 0;
     if (strcmp(action, "remove") == 0)
         return scsi || sg;
+    /* a dom0 driver (st, sd, sr, ch) bound or unbound: the PSCSI records
+     * show it (driver, nodes) */
+    if (scsi && (strcmp(action, "bind") == 0 || strcmp(action, "unbind") == 0))
+        return true;
     return sg && strcmp(action, "add") == 0;
 }
 

@@ -40,7 +40,9 @@ const char *uevents_source_name(enum uevents_source s);
  * Removals: the kernel sends a device's remove event before its sysfs
  * directory goes (device_del), so at the sg node's remove the LUN may
  * still look complete; at the LUN's own "scsi" remove, which comes after,
- * the sg node's directory and the LUN's bus entry are gone. Both count. */
+ * the sg node's directory and the LUN's bus entry are gone. Both count.
+ * A "scsi" bind or unbind (st, sd, sr, ch taking or leaving a LUN) counts
+ * too: the PSCSI records show the dom0 driver and its nodes. */
 bool uevents_wants_rescan(const char *subsystem, const char *action);
 
 struct uevents;

@@ -56,7 +56,8 @@ TEST(which_events_rescan)
     /* The LUN's own add comes before its sg node exists. */
     CHECK(!uevents_wants_rescan("scsi", "add"));
     CHECK(!uevents_wants_rescan("scsi", "change"));
-    CHECK(!uevents_wants_rescan("scsi", "bind"));
+    CHECK(uevents_wants_rescan("scsi", "bind"));     /* PSCSI driver/nodes change */
+    CHECK(uevents_wants_rescan("scsi", "unbind"));
     CHECK(!uevents_wants_rescan("scsi_generic", "change"));
     CHECK(!uevents_wants_rescan("block", "add"));
     CHECK(!uevents_wants_rescan("block", "remove"));
