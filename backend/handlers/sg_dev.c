@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <scsi/sg.h>
@@ -74,12 +75,24 @@ static int setup(int fd, const char *path, char *err, size_t err_len)
     return 0;
 }
 
+#define SG_DEV_BUSY_TRIES 10
+
 int sg_dev_open(const char *path, int *fd, char *err, size_t err_len)
 {
     /* O_EXCL: sg refuses (EBUSY, with O_NONBLOCK) while anyone else has
      * the sg node open, and refuses everyone else while we do, so a LUN
      * given to one guest is used by nobody else. */
-    int f = open(path, O_RDWR | O_NONBLOCK | O_EXCL | O_CLOEXEC);
+    int f = -1;
+    /* Short-lived openers are normal right after a device appears (udev's
+     * scsi_id, pvscsid's own PSCSI discovery, sg_inq): a few tries, at most
+     * ~200 ms, before calling the device taken. */
+    for (int tries = 0; tries < SG_DEV_BUSY_TRIES; tries++) {
+        f = open(path, O_RDWR | O_NONBLOCK | O_EXCL | O_CLOEXEC);
+        if (f >= 0 || errno != EBUSY || tries + 1 == SG_DEV_BUSY_TRIES)
+            break;
+        const struct timespec pause = {0, 20 * 1000 * 1000};
+        (void)nanosleep(&pause, NULL);   /* EINTR: just try again sooner */
+    }
     if (f < 0) {
         int e = errno;
         if (e == EBUSY)
