@@ -32,11 +32,15 @@ static ssize_t read_page_file(int dirfd, const char *name, uint8_t *buf, size_t 
     return (ssize_t)got;    /* a longer page is cut where udev would cut it */
 }
 
+/* A discovery INQUIRY must not hold the management API for sg3_utils'
+ * default 60 s when a device does not answer. */
+#define INQUIRY_TIMEOUT_S 5
+
 /* INQUIRY EVPD page through sg. Length or -errno. */
 static ssize_t inquire(int fd, int page, uint8_t *buf, size_t cap)
 {
     memset(buf, 0, cap);
-    int r = sg_ll_inquiry(fd, false, true, page, buf, (int)cap, false, 0);
+    int r = sg_ll_inquiry_v2(fd, true, page, buf, (int)cap, INQUIRY_TIMEOUT_S, NULL, false, 0);
     if (r != 0)
         return -EIO;
     if (buf[1] != page)
