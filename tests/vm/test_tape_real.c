@@ -532,7 +532,9 @@ TEST(setup_library_and_changer)
     TAP_DIAG("tape %s, changer %s, optical %s, disk %s", S.tape, S.changer,
              S.cd[0] ? S.cd : "none", S.disk[0] ? S.disk : "none");
     const char *args[] = {"--log-level", getenv("SG_LOG_LEVEL") ? getenv("SG_LOG_LEVEL") : "info",
+                          "--datapath", getenv("SG_DATAPATH") ? getenv("SG_DATAPATH") : "copy",
                           NULL};
+    TAP_DIAG("datapath %s", args[3]);
     REQUIRE(world_start(&S.w, args) == 0);
     S.g = simguest_create(GUEST, 16384, 0);
     REQUIRE(S.g);

@@ -4,7 +4,7 @@
 # into the cache, builds pvscsid, runs each tier, prints wall times and ends
 # with "N passed, N failed" (exit 1 if anything failed or a tier could not run).
 #
-#   tests/xen/run.sh            every tier: xen, xentape (both with the xen-scsiback reference), sg, tape
+#   tests/xen/run.sh            every tier: xen, xentape (both with the xen-scsiback reference), sg, tape, tapemap
 #   tests/xen/run.sh xen        only the named tiers
 #   XT_CACHE=/abs/dir           cache (default /var/cache/pvscsid-lab; LAB_CACHE too)
 #   XT_REF=0                    skip the in-kernel reference in the xen tier
@@ -13,7 +13,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || xt_die "run as root (apt-get, module tooling)"
 tiers=("$@")
-[ ${#tiers[@]} = 0 ] && tiers=(xen sg tape xentape)
+[ ${#tiers[@]} = 0 ] && tiers=(xen sg tape tapemap xentape)
 export XT_CACHE XT_BUILD
 export XT_REF=${XT_REF:-1}
 

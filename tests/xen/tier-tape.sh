@@ -11,6 +11,7 @@
 #   XT_SHELL=1 tests/xen/tier-tape.sh a root shell in the VM instead (sh /vt/run-test)
 #   XT_VERBOSE=1                      the serial console live on stdout too
 #   SG_LOG_LEVEL=debug                the daemon's log level (default info)
+#   SG_DATAPATH=map                   the daemon with --datapath map (default copy)
 # Build: $XT_SRC/build-vm (release, simulator). Log: $XT_CACHE/tape.log.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +41,7 @@ cat > "$R/vt/run-test" <<RUN
 export PVSCSID_SIM=$VB/tests/integration/pvscsid-sim
 export PVSCSICTL=$VB/mgmt/pvscsictl
 export SG_LOG_LEVEL=${SG_LOG_LEVEL:-info}
+export SG_DATAPATH=${SG_DATAPATH:-copy}
 export VT_REQUIRE=1
 cd /tmp
 $VB/tests/vm/test_tape_real | awk '{ print "VT " \$0; fflush() }'
