@@ -203,6 +203,13 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
     }
     unsigned np = (unsigned)found;
     forget_missing(h, present, np);
+    /* While the device reconfigures, hot-plug is refused as busy: only the
+     * bookkeeping now; the end of the reconfiguration syncs again. */
+    snprintf(path, sizeof(path), "%s/state", dir);
+    char *bs = xs_read(xs, XBT_NULL, path, NULL);
+    int bstate = bs ? atoi(bs) : -1;
+    free(bs);
+    bool busy = bstate == XenbusStateReconfiguring || bstate == XenbusStateReconfigured;
 
     /* What vscsi-devs says: LUNs written already (by us, a toolstack,
      * DSCSI_HBA.create) are not offered again; LUNs whose device is gone
@@ -254,7 +261,7 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
             else
                 remember(h, hctl, present[at].ino);
         }
-        if (live && (at < 0 || left)) {
+        if (live && (at < 0 || left) && !busy) {
             struct xsa_result res;
             if (xsa_detach(xs, be, domid, devid, index, &res) == 0 && res.status == XSA_OK)
                 log_info("vscsi-%u/%u: %s left host %u: hot-removed", (unsigned)domid,
@@ -273,7 +280,7 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
     free(devs);
 
     /* Hot-add LUNs that appeared (identity mapping). */
-    for (unsigned j = 0; j < np; j++) {
+    for (unsigned j = 0; j < np && !busy; j++) {
         const char *hctl = present[j].hctl;
         if (set_find(h->offered, h->nr_offered, hctl) || pending[j])
             continue;
