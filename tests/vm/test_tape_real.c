@@ -884,6 +884,80 @@ TEST(reservations_pass_through)
     simfront_free(f);
 }
 
+/* ---- any other peripheral type ------------------------------------------ */
+
+static const struct step ANY[] = {
+    {"INQUIRY", CDB6(0x12, 0, 0, 0, 96, 0), IN(96)},
+    {"INQUIRY VPD 00 (supported pages)", CDB6(0x12, 1, 0x00, 0, 255, 0), IN(255)},
+    {"TEST UNIT READY", CDB6(0x00), NONE},
+    {"REQUEST SENSE", CDB6(0x03, 0, 0, 0, 18, 0), IN(18)},
+    {"MODE SENSE(6) all pages", CDB6(0x1a, 0, 0x3f, 0, 0xff, 0), IN(255)},
+    {"an opcode nobody has (0xd7)", CDB6(0xd7), NONE},
+};
+#define ANY_STEPS (sizeof(ANY) / sizeof(ANY[0]))
+
+/* Every other SCSI device of the VM (tgt's controller LUN, type 12; a
+ * scsi_debug LUN that says it is an enclosure, type 13; tgt's disk): the
+ * same commands straight and through pvscsid, identical. REPORT LUNS is
+ * left out: pvscsid answers it for the guest's own LUN map. */
+TEST(other_peripheral_types_identical)
+{
+    NEED_TAPE();
+    REQUIRE(S.up);
+    DIR *d = opendir("/sys/bus/scsi/devices");
+    REQUIRE(d);
+    struct dirent *e;
+    bool seen[32] = {false};
+    uint32_t devid = 10;
+    int differ = 0;
+    while ((e = readdir(d))) {
+        unsigned h, c, t, l;
+        char end, ty[16], sg[64];
+        if (sscanf(e->d_name, "%u:%u:%u:%u%c", &h, &c, &t, &l, &end) != 4 ||
+            read_attr(e->d_name, "type", ty, sizeof(ty)) != 0 || !sg_path(e->d_name, sg, sizeof(sg)))
+            continue;
+        int type = atoi(ty);
+        if (type == 1 || type == 5 || type == 8 || type < 0 || type >= 32)
+            continue;   /* tape, optical and changer have their own cases */
+        seen[type] = true;
+        static struct outcome ref[ANY_STEPS], o;
+        int fd = open(sg, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        (void)tur_direct(fd);   /* a pending UNIT ATTENTION, consumed on both paths */
+        for (size_t i = 0; i < ANY_STEPS; i++)
+            REQUIRE(run_direct(fd, &ANY[i], &ref[i]) == 0);
+        close(fd);
+        const struct toolstack_lun lun = {0, e->d_name, "0:0:0:0"};
+        struct simfront *f = world_attach(&S.w, S.g, devid, &lun, 1);
+        REQUIRE(f);
+        const struct vscsi_hctl v = {0, 0, 0, 0};
+        REQUIRE(simfront_wait_lun(f, &v, true, 10000) == 0);
+        (void)tur_guest(f, &v);
+        for (size_t i = 0; i < ANY_STEPS; i++) {
+            REQUIRE(run_guest(f, &v, &ANY[i], &o) == 0);
+            if (i == 0)
+                CHECK_INT_EQ(o.data[0] & 0x1f, type);
+            if (!same_outcome(&ANY[i], &ref[i], &o)) {
+                differ++;
+                TAP_DIAG("%s (type %d) differs:", e->d_name, type);
+                diag_outcome("direct", &ANY[i], &ref[i]);
+                diag_outcome("guest", &ANY[i], &o);
+            }
+        }
+        TAP_DIAG("%s, type %d (%s): %zu commands compared", e->d_name, type, sg, ANY_STEPS);
+        CHECK_INT_EQ(simfront_close(f, 10000), 0);
+        simfront_free(f);
+        REQUIRE(toolstack_vscsi_destroy(S.w.xs, 0, GUEST, devid) == 0);
+        devid++;
+    }
+    closedir(d);
+    CHECK_INT_EQ(differ, 0);
+    if (getenv("VT_REQUIRE")) {
+        CHECK(seen[12]);   /* tgt's controller LUN */
+        CHECK(seen[13]);   /* scsi_debug ptype=13 */
+    }
+}
+
 /* ---- the optical drive ------------------------------------------------ */
 
 static const struct step CD[] = {
@@ -979,4 +1053,5 @@ TAP_MAIN(setup_library_and_changer, changer_initialize_and_read_element_status,
          changer_move_medium_loads_the_drive, tape_script_direct_reference,
          tape_attach_through_pvscsid, tape_script_through_pvscsid_identical,
          second_assignment_refused, swap_cartridges, detach_returns_the_tape,
-         reservations_pass_through, optical_drive_identical_and_iso_compared, teardown_daemon_clean_exit)
+         reservations_pass_through, other_peripheral_types_identical,
+         optical_drive_identical_and_iso_compared, teardown_daemon_clean_exit)

@@ -46,7 +46,7 @@ export VT_REQUIRE=1
 cd /tmp
 $VB/tests/vm/test_tape_real | awk '{ print "VT " \$0; fflush() }'
 RUN
-xt_initramfs "$W/initrd.gz" "$R" "sg st ch sr_mod crc32c_generic iscsi_tcp virtio_pci virtio_scsi" ||
+xt_initramfs "$W/initrd.gz" "$R" "sg st ch sr_mod crc32c_generic iscsi_tcp virtio_pci virtio_scsi scsi_debug" ||
     xt_die "initramfs"
 
 QARGS=(-cpu max -smp 2 -m 1024 -kernel "$XT_VMLINUZ" -initrd "$W/initrd.gz"
