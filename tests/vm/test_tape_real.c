@@ -992,6 +992,7 @@ TEST(optical_drive_identical_and_iso_compared)
     int differ = 0;
     for (size_t i = 0; i < CD_STEPS; i++) {
         REQUIRE(run_guest(S.fcd, &V_CD, &CD[i], &o) == 0);
+        diag_outcome("direct", &CD[i], &ref[i]);
         diag_outcome("guest", &CD[i], &o);
         if (!same_outcome(&CD[i], &ref[i], &o)) {
             differ++;
