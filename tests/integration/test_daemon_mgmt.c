@@ -192,6 +192,32 @@ static char *dev_node(struct daemon_world *w, uint16_t domid, uint32_t devid, in
     return xs_read(w->xs, XBT_NULL, path, NULL);
 }
 
+/* pvscsictl, again every 20 ms for up to 2 s while it fails (the device
+ * may be reconfiguring, the API not up yet). Its last exit status. */
+static int ctl_retry(const char *sock, const char *args, char *out, size_t size)
+{
+    int st = -1;
+    for (int i = 0; i < 100 && st != 0; i++) {
+        st = ctl(sock, args, out, size);
+        if (st != 0)
+            usleep(20000);
+    }
+    return st;
+}
+
+/* The daemon over the fake sysfs `sys` (management socket in it), guest 5
+ * named, physical host 4 given to it whole: pvscsictl's exit status, its
+ * output (the DSCSI_HBA uuid) in out. */
+static int start_with_host4(const char *sys, char *sock, size_t sock_size, struct daemon_world *w,
+                            char *out, size_t out_size)
+{
+    snprintf(sock, sock_size, "%s/xapi.sock", sys);
+    const char *args[] = {"--mgmt-socket", sock, "--sysfs-root", sys, NULL};
+    if (world_start(w, args) != 0 || !xs_write(w->xs, XBT_NULL, "/local/domain/5/name", "guest5", 6))
+        return -1;
+    return ctl_retry(sock, "hba-attach guest5 4", out, out_size);
+}
+
 TEST(whole_hba_follows_luns_appearing_and_leaving)
 {
     /* Physical host 4 with a tape drive and a changer. */
@@ -203,18 +229,10 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
                                         .rev = "1", .type = 8, .scsi_level = 6, .sg = "sg41"};
     REQUIRE(fakesys_add(sys, &tape) == 0 && fakesys_add(sys, &changer) == 0);
     char sock[160];
-    snprintf(sock, sizeof(sock), "%s/xapi.sock", sys);
-    const char *args[] = {"--mgmt-socket", sock, "--sysfs-root", sys, NULL};
     struct daemon_world w;
-    REQUIRE(world_start(&w, args) == 0);
-    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/5/name", "guest5", 6));
     static char out[8192];
-    int st = -1;
-    for (int i = 0; i < 100 && st != 0; i++) {
-        st = ctl(sock, "hba-attach guest5 4", out, sizeof(out));
-        if (st != 0)
-            usleep(20000);
-    }
+    int st = start_with_host4(sys, sock, sizeof(sock), &w, out, sizeof(out));
+    REQUIRE(st >= 0);
     TAP_DIAG("hba-attach: %s", out);
     CHECK_INT_EQ(st, 0);
     char uuid[64] = "";
@@ -317,12 +335,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
      * on host 4 afterwards stays out. */
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "hba-detach %s", uuid);
-    st = -1;
-    for (int i = 0; i < 100 && st != 0; i++) {   /* not while it reconfigures */
-        st = ctl(sock, cmd, out, sizeof(out));
-        if (st != 0)
-            usleep(20000);
-    }
+    st = ctl_retry(sock, cmd, out, sizeof(out));   /* not while it reconfigures */
     TAP_DIAG("hba-detach: %s", out);
     CHECK_INT_EQ(st, 0);
     char *fh = xs_read(w.xs, XBT_NULL, "/local/domain/0/backend/vscsi/5/4/feature-host", NULL);
@@ -382,18 +395,10 @@ TEST(whole_hba_leaves_foreign_luns_and_never_acts_on_a_partial_list)
                                      .rev = "1", .type = 1, .scsi_level = 6, .sg = "sg40"};
     REQUIRE(fakesys_add(sys, &tape) == 0);
     char sock[160];
-    snprintf(sock, sizeof(sock), "%s/xapi.sock", sys);
-    const char *args[] = {"--mgmt-socket", sock, "--sysfs-root", sys, NULL};
     struct daemon_world w;
-    REQUIRE(world_start(&w, args) == 0);
-    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/5/name", "guest5", 6));
     static char out[8192];
-    int st = -1;
-    for (int i = 0; i < 100 && st != 0; i++) {
-        st = ctl(sock, "hba-attach guest5 4", out, sizeof(out));
-        if (st != 0)
-            usleep(20000);
-    }
+    int st = start_with_host4(sys, sock, sizeof(sock), &w, out, sizeof(out));
+    REQUIRE(st >= 0);
     CHECK_INT_EQ(st, 0);
     struct simguest *g = simguest_create(GUEST, 512, 0);
     REQUIRE(g);

@@ -25,6 +25,7 @@
 #include "daemon_world.h"
 #include "result.h"
 #include "tap.h"
+#include "vm_scsi.h"
 
 #define DEV_MB 16u
 #define BLOCKS (DEV_MB * 2048u)    /* 512-byte blocks */
@@ -43,27 +44,6 @@ static struct {
 
 static const struct vscsi_hctl LUN0 = {0, 0, 0, 0};
 
-static void trim(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n'))
-        s[--n] = '\0';
-}
-
-static int read_attr(const char *dev, const char *attr, char *out, size_t size)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "/sys/bus/scsi/devices/%s/%s", dev, attr);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    if (!fgets(out, (int)size, fp))
-        out[0] = '\0';
-    fclose(fp);
-    trim(out);
-    return 0;
-}
-
 static int write_file(const char *path, const char *v)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -75,34 +55,9 @@ static int write_file(const char *path, const char *v)
     return e;
 }
 
-/* The first SCSI device with this vendor and model: its H:C:T:L in out. */
-static bool find_device(const char *vendor, const char *model, char *out, size_t size)
-{
-    bool found = false;
-    DIR *d = opendir("/sys/bus/scsi/devices");
-    if (!d)
-        return false;
-    struct dirent *e;
-    while (!found && (e = readdir(d))) {
-        unsigned h, c, t, l;
-        char end;
-        if (sscanf(e->d_name, "%u:%u:%u:%u%c", &h, &c, &t, &l, &end) != 4)
-            continue;
-        char v[64], m[64];
-        if (read_attr(e->d_name, "vendor", v, sizeof(v)) == 0 &&
-            read_attr(e->d_name, "model", m, sizeof(m)) == 0 && strcmp(v, vendor) == 0 &&
-            strcmp(m, model) == 0) {
-            snprintf(out, size, "%u:%u:%u:%u", h, c, t, l);
-            found = true;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
 static void find_scsi_debug(void)
 {
-    S.have = find_device("Linux", "scsi_debug", S.hctl, sizeof(S.hctl));
+    S.have = vm_find_device(-1, "Linux", "scsi_debug", S.hctl, sizeof(S.hctl));
 }
 
 /* Every case but setup: skip outside the VM, fail if setup failed. */
@@ -123,17 +78,6 @@ static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
     cdb[5] = (uint8_t)lba;
     cdb[7] = (uint8_t)(blocks >> 8);
     cdb[8] = (uint8_t)blocks;
-}
-
-static void fill(uint8_t *p, uint32_t len, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
 }
 
 static void rw_cmd_lun(struct simfront_cmd *c, const struct vscsi_hctl *lun, bool write,
@@ -194,8 +138,8 @@ TEST(inquiry_matches_sysfs)
     vendor[8] = '\0';
     memcpy(product, buf + 16, 16);
     product[16] = '\0';
-    trim(vendor);
-    trim(product);
+    vm_trim(vendor);
+    vm_trim(product);
     CHECK_STR_EQ(vendor, "Linux");     /* as sysfs said */
     CHECK_STR_EQ(product, "scsi_debug");
     CHECK_INT_EQ(buf[0] & 0x1f, 0);   /* direct-access block device */
@@ -235,7 +179,7 @@ TEST(write_read_compare_sizes)
     int bad = 0;
     for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         uint32_t len = sizes[i];
-        fill(wbuf, len, 100 + i);
+        vm_fill(wbuf, len, 100 + i);
         memset(rbuf, 0xee, len);
         struct simfront_cmd c;
         rw_cmd(&c, true, lba, wbuf, len);
@@ -272,7 +216,7 @@ TEST(sixteen_in_flight)
         for (int i = 0; i < DEPTH; i++) {
             uint32_t len = 4096u * (uint32_t)(1 + i);   /* 4 KiB .. 64 KiB */
             if (write)
-                fill(wbuf[i], len, 7000 + (uint32_t)i);
+                vm_fill(wbuf[i], len, 7000 + (uint32_t)i);
             else
                 memset(rbuf[i], 0, len);
             rw_cmd(&c[i], write, base + (uint32_t)i * 128, write ? wbuf[i] : rbuf[i], len);
@@ -332,7 +276,7 @@ TEST(no_stale_data_on_check_condition)
     static uint8_t pat[65536], buf[65536];
     const uint32_t len = sizeof(pat);
     struct simfront_cmd c;
-    fill(pat, len, 4242);
+    vm_fill(pat, len, 4242);
     rw_cmd(&c, true, 2048, pat, len);
     REQUIRE(simfront_exec(S.f, &c, WAIT_MS) == 0);
     CHECK_INT_EQ(c.rslt, 0);
@@ -475,7 +419,7 @@ TEST(virtio_scsi_disk)
 {
     NEED_WORLD();
     char hctl[64];
-    if (!find_device("QEMU", "QEMU HARDDISK", hctl, sizeof(hctl)))
+    if (!vm_find_device(-1, "QEMU", "QEMU HARDDISK", hctl, sizeof(hctl)))
         TAP_SKIP("no QEMU HARDDISK (virtio-scsi) in this VM");
     TAP_DIAG("QEMU HARDDISK at %s", hctl);
     const struct toolstack_lun lun = {0, hctl, "0:0:0:0"};
@@ -507,7 +451,7 @@ TEST(virtio_scsi_disk)
         bool write = phase == 0;
         for (int i = 0; i < DEPTH; i++) {
             if (write)
-                fill(wbuf[i], 65536, 900 + (uint32_t)i);
+                vm_fill(wbuf[i], 65536, 900 + (uint32_t)i);
             else
                 memset(rbuf[i], 0, 65536);
             rw_cmd(&q[i], write, (uint32_t)i * 128, write ? wbuf[i] : rbuf[i], 65536);
@@ -604,28 +548,12 @@ static uint64_t scsi_hosts(void)
     return set;
 }
 
-/* The sg node of H:C:T:L ("sgN") into out, "" when it has none. */
-static void sg_of(const char *hctl, char *out, size_t size)
-{
-    char path[256];
-    out[0] = '\0';
-    snprintf(path, sizeof(path), "/sys/bus/scsi/devices/%s/scsi_generic", hctl);
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strncmp(e->d_name, "sg", 2) == 0 && strlen(e->d_name) < size)
-            memcpy(out, e->d_name, strlen(e->d_name) + 1);
-    closedir(d);
-}
-
 /* Waits until H:C:T:L has an sg node (want) or has none. */
 static bool wait_sg(const char *hctl, bool want, int ms, char *sg, size_t size)
 {
     long end = ms_now() + ms;
     for (;;) {
-        sg_of(hctl, sg, size);
+        vm_sg_name(hctl, sg, size);
         if ((sg[0] != '\0') == want)
             return true;
         if (ms_now() > end)
@@ -769,7 +697,7 @@ static int write_read(struct simfront *f, const struct vscsi_hctl *l, uint32_t l
     static uint8_t rbuf[HBA_LEN];
     uint8_t *pat = H.pat[l->lun];
     struct simfront_cmd c;
-    fill(pat, HBA_LEN, seed);
+    vm_fill(pat, HBA_LEN, seed);
     rw_cmd_lun(&c, l, true, lba, pat, HBA_LEN);
     if (simfront_exec(f, &c, WAIT_MS) != 0)
         return -1;
@@ -845,7 +773,7 @@ TEST(hba_attach_second_scsi_debug_host)
     snprintf(cmd, sizeof(cmd), "hba-attach %s %u", GUEST_NAME, H.host);
     static char out[4096];
     int st = world_ctl(H.sock, cmd, out, sizeof(out));
-    trim(out);
+    vm_trim(out);
     TAP_DIAG("pvscsictl %s: exit %d: %s", cmd, st, out);
     REQUIRE(st == 0);
     REQUIRE(sscanf(out, "%63s", H.uuid) == 1);
@@ -1000,7 +928,7 @@ TEST(hba_detach_takes_every_lun)
     static char out[4096];
     snprintf(cmd, sizeof(cmd), "hba-detach %s", H.uuid);
     int st = world_ctl(H.sock, cmd, out, sizeof(out));
-    trim(out);
+    vm_trim(out);
     TAP_DIAG("pvscsictl %s: exit %d: %s", cmd, st, out);
     CHECK_INT_EQ(st, 0);
     long t0 = ms_now();

@@ -35,6 +35,7 @@
 #include "daemon_world.h"
 #include "result.h"
 #include "tap.h"
+#include "vm_scsi.h"
 
 #define WAIT_MS 120000            /* TCG is slow */
 #define GUEST 9
@@ -56,61 +57,12 @@ static struct {
     struct simfront *fc, *ft, *fcd;       /* changer, tape, cd devices */
 } S;
 
-/* ---- sysfs ---------------------------------------------------------- */
-
-static int read_attr(const char *hctl, const char *attr, char *out, size_t size)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/sys/bus/scsi/devices/%s/%s", hctl, attr);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    if (!fgets(out, (int)size, fp))
-        out[0] = '\0';
-    fclose(fp);
-    size_t n = strlen(out);
-    while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
-        out[--n] = '\0';
-    return 0;
-}
-
-/* The first SCSI device of peripheral type `type`: its H:C:T:L in out. */
-static bool find_type(int type, char *out, size_t size)
-{
-    bool found = false;
-    DIR *d = opendir("/sys/bus/scsi/devices");
-    if (!d)
-        return false;
-    struct dirent *e;
-    while (!found && (e = readdir(d))) {
-        unsigned h, c, t, l;
-        char end, v[16];
-        if (sscanf(e->d_name, "%u:%u:%u:%u%c", &h, &c, &t, &l, &end) != 4)
-            continue;
-        if (read_attr(e->d_name, "type", v, sizeof(v)) == 0 && atoi(v) == type)
-            found = (size_t)snprintf(out, size, "%.*s", (int)size - 1, e->d_name) < size;
-    }
-    closedir(d);
-    return found;
-}
-
 /* /dev/sgN of a device. */
 static bool sg_path(const char *hctl, char *out, size_t size)
 {
-    char dir[256];
-    snprintf(dir, sizeof(dir), "/sys/bus/scsi/devices/%s/scsi_generic", hctl);
-    DIR *d = opendir(dir);
-    if (!d)
-        return false;
-    struct dirent *e;
-    bool found = false;
-    while (!found && (e = readdir(d)))
-        if (strncmp(e->d_name, "sg", 2) == 0 && strlen(e->d_name) + 6 <= size) {
-            snprintf(out, size, "/dev/%.*s", (int)(size - 6), e->d_name);
-            found = true;
-        }
-    closedir(d);
-    return found;
+    char name[32];
+    vm_sg_name(hctl, name, sizeof(name));
+    return name[0] && (size_t)snprintf(out, size, "/dev/%s", name) < size;
 }
 
 /* ---- one command, two ways ------------------------------------------ */
@@ -130,28 +82,17 @@ struct step {
     uint8_t cdb_len;
     uint8_t dir;                  /* enum vscsi_dir */
     uint32_t len;
-    int pattern;                  /* data-out: fill(pattern); 0: explicit `out` */
+    int pattern;                  /* data-out: vm_fill(pattern); 0: explicit `out` */
     const uint8_t *out;
     int tag;                      /* names a step the checks look at */
 };
-
-static void fill(uint8_t *p, uint32_t len, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
 
 static void step_out_data(const struct step *s, uint8_t *buf)
 {
     if (s->out)
         memcpy(buf, s->out, s->len);
     else
-        fill(buf, s->len, (uint32_t)s->pattern);
+        vm_fill(buf, s->len, (uint32_t)s->pattern);
 }
 
 /* Straight on the sg node, as any dom0 program would. */
@@ -512,12 +453,12 @@ static int move_medium(uint16_t from, uint16_t to)
 
 TEST(setup_library_and_changer)
 {
-    bool t = find_type(1, S.tape, sizeof(S.tape));
-    bool c = find_type(8, S.changer, sizeof(S.changer));
-    (void)find_type(5, S.cd, sizeof(S.cd));
+    bool t = vm_find_device(1, NULL, NULL, S.tape, sizeof(S.tape));
+    bool c = vm_find_device(8, NULL, NULL, S.changer, sizeof(S.changer));
+    (void)vm_find_device(5, NULL, NULL, S.cd, sizeof(S.cd));
     char vendor0[16];
-    if (find_type(0, S.disk, sizeof(S.disk)) &&
-        (read_attr(S.disk, "vendor", vendor0, sizeof(vendor0)) != 0 || strcmp(vendor0, "IET") != 0))
+    if (vm_find_device(0, NULL, NULL, S.disk, sizeof(S.disk)) &&
+        (vm_read_attr(S.disk, "vendor", vendor0, sizeof(vendor0)) != 0 || strcmp(vendor0, "IET") != 0))
         S.disk[0] = '\0';
     /* tier-tape.sh sets VT_REQUIRE: there a missing device is a failure */
     if (getenv("VT_REQUIRE")) {
@@ -552,7 +493,7 @@ TEST(setup_library_and_changer)
     CHECK_INT_EQ(cmd.rslt, 0);
     CHECK_INT_EQ(inq[0] & 0x1f, 8);
     char vendor[16];
-    REQUIRE(read_attr(S.changer, "vendor", vendor, sizeof(vendor)) == 0);
+    REQUIRE(vm_read_attr(S.changer, "vendor", vendor, sizeof(vendor)) == 0);
     CHECK(memcmp(inq + 8, vendor, strlen(vendor)) == 0);
 }
 
@@ -653,7 +594,7 @@ TEST(tape_script_through_pvscsid_identical)
     CHECK_INT_EQ(r->sense[0] & 0x80, 0x80);
     CHECK_INT_EQ(sense_info(r), 1000);
     CHECK_INT_EQ(r->residual, 1000);
-    fill(want, 1000, P_REC1000);
+    vm_fill(want, 1000, P_REC1000);
     CHECK_MEM_EQ(r->data, want, 1000);
     /* a shorter read of a longer record: ILI, information = -2048 */
     r = &o[step_of(T_SHORTER)];
@@ -664,7 +605,7 @@ TEST(tape_script_through_pvscsid_identical)
     r = &o[step_of(T_EXACT)];
     CHECK_INT_EQ(r->status, 0);
     CHECK_INT_EQ(r->residual, 0);
-    fill(want, 65536, P_REC64K);
+    vm_fill(want, 65536, P_REC64K);
     CHECK_MEM_EQ(r->data, want, 65536);
     /* a read into a filemark: FILEMARK, information = 512 not read, ASC
      * 00/01 FILEMARK DETECTED, nothing transferred */
@@ -679,10 +620,10 @@ TEST(tape_script_through_pvscsid_identical)
     CHECK_INT_EQ(r->status, 0x02);
     CHECK_INT_EQ(r->sense[2], 0x80);
     CHECK_INT_EQ(sense_asc(r), 0x0001);
-    fill(want, 2048, P_FIXED);
+    vm_fill(want, 2048, P_FIXED);
     CHECK_MEM_EQ(r->data, want, 2048);
     /* the 512-byte record, also after SPACE 2 filemarks */
-    fill(want, 512, P_REC512);
+    vm_fill(want, 512, P_REC512);
     r = &o[step_of(T_REC512)];
     CHECK_INT_EQ(r->status, 0);
     CHECK_MEM_EQ(r->data, want, 512);
@@ -740,7 +681,7 @@ TEST(swap_cartridges)
         {"LOAD/UNLOAD: unload", CDB6(0x1b, 0, 0, 0, 0, 0), NONE},
     };
     static uint8_t want[32768];
-    fill(want, sizeof(want), 77);
+    vm_fill(want, sizeof(want), 77);
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         REQUIRE(run_guest(S.ft, &V_TAPE, &steps[i], &o) == 0);
         if (o.status != 0)
@@ -914,7 +855,7 @@ TEST(other_peripheral_types_identical)
         unsigned h, c, t, l;
         char end, ty[16], sg[64];
         if (sscanf(e->d_name, "%u:%u:%u:%u%c", &h, &c, &t, &l, &end) != 4 ||
-            read_attr(e->d_name, "type", ty, sizeof(ty)) != 0 || !sg_path(e->d_name, sg, sizeof(sg)))
+            vm_read_attr(e->d_name, "type", ty, sizeof(ty)) != 0 || !sg_path(e->d_name, sg, sizeof(sg)))
             continue;
         int type = atoi(ty);
         if (type == 1 || type == 5 || type == 8 || type < 0 || type >= 32)

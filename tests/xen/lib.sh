@@ -70,6 +70,20 @@ xt_fetch() {
     XT_XEN=$XT_CACHE/xen-$xver
 }
 
+# xt_build_vm TEST: the plain-Linux VM tiers' release build ($XT_SRC/build-vm,
+# or XT_VM_BUILD; the daemon over the simulator) of pvscsid-sim, pvscsictl,
+# the xenstored shim and tests/vm/TEST. Sets VB to the build dir.
+xt_build_vm() {
+    VB=${XT_VM_BUILD:-$XT_SRC/build-vm}
+    if [ ! -f "$VB/build.ninja" ]; then
+        (cd "$XT_SRC" && meson setup "$VB" --buildtype=release -Db_lundef=false) \
+            >"$XT_CACHE/build-vm.log" 2>&1 || { cat "$XT_CACHE/build-vm.log"; xt_die "meson setup failed"; }
+    fi
+    ninja -C "$VB" tests/integration/pvscsid-sim mgmt/pvscsictl tests/xenstored/xsshim.so \
+        "tests/vm/$1" >>"$XT_CACHE/build-vm.log" 2>&1 ||
+        { tail -30 "$XT_CACHE/build-vm.log"; xt_die "build failed"; }
+}
+
 # The virtual tape library's programs and the tape tools, unpacked under
 # $XT_CACHE/pkgs/vtl (XT_VTL_ROOT). Idempotent.
 xt_fetch_vtl() {

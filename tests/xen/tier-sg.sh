@@ -18,14 +18,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 xt_fetch
-VB=${XT_VM_BUILD:-$XT_SRC/build-vm}
-if [ ! -f "$VB/build.ninja" ]; then
-    (cd "$XT_SRC" && meson setup "$VB" --buildtype=release -Db_lundef=false) \
-        >"$XT_CACHE/build-vm.log" 2>&1 || { cat "$XT_CACHE/build-vm.log"; xt_die "meson setup failed"; }
-fi
-ninja -C "$VB" tests/integration/pvscsid-sim mgmt/pvscsictl tests/xenstored/xsshim.so \
-    tests/vm/test_sg_real >>"$XT_CACHE/build-vm.log" 2>&1 ||
-    { tail -30 "$XT_CACHE/build-vm.log"; xt_die "build failed"; }
+xt_build_vm test_sg_real
 
 W=$XT_CACHE/work-sg
 R=$W/root
@@ -64,28 +57,4 @@ xt_qemu "$LOG" "${XT_TIMEOUT:-900}" "${QARGS[@]}" -append "$CMD"
 qrc=$?
 echo "# sg tier: QEMU exit $qrc after $(xt_since "$t0") s; serial log $LOG"
 
-# results: the test's TAP lines (prefixed "VT "), renumbered, plus completion
-n=0 bad=0 plan=0
-while IFS= read -r line; do
-    case $line in
-        "1.."*) plan=${line#1..} ;;
-        "#"*) echo "$line" ;;
-        "ok "*|"not ok "*)
-            n=$((n + 1))
-            rest=${line#ok }; rest=${rest#not ok }; rest=${rest#* }
-            case $line in
-                "not ok "*) echo "not ok $n $rest"; bad=$((bad + 1)) ;;
-                *) echo "ok $n $rest" ;;
-            esac ;;
-    esac
-done < <(sed -n 's/^\[ *[0-9.]*\] VT \(.*\)$/\1/p' "$LOG")
-n=$((n + 1))
-if grep -q "VT0: VT-END" "$LOG" && [ "$qrc" = 0 ] && [ "$plan" -gt 0 ] && [ "$((n - 1))" = "$plan" ]; then
-    echo "ok $n - test ran to its end ($plan cases), QEMU exited"
-else
-    echo "not ok $n - test did not complete (QEMU exit $qrc, $((n - 1)) of ${plan} cases; last lines:)"
-    tail -15 "$LOG" | sed 's/^/#   /'; bad=$((bad + 1))
-fi
-echo "1..$n"
-echo "# sg tier: $((n - bad)) passed, $bad failed"
-[ "$bad" = 0 ]
+xt_vt_results "$LOG" "$qrc"

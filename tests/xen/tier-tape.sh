@@ -16,14 +16,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 xt_fetch
-VB=${XT_VM_BUILD:-$XT_SRC/build-vm}
-if [ ! -f "$VB/build.ninja" ]; then
-    (cd "$XT_SRC" && meson setup "$VB" --buildtype=release -Db_lundef=false) \
-        >"$XT_CACHE/build-vm.log" 2>&1 || { cat "$XT_CACHE/build-vm.log"; xt_die "meson setup failed"; }
-fi
-ninja -C "$VB" tests/integration/pvscsid-sim mgmt/pvscsictl tests/xenstored/xsshim.so \
-    tests/vm/test_tape_real >>"$XT_CACHE/build-vm.log" 2>&1 ||
-    { tail -30 "$XT_CACHE/build-vm.log"; xt_die "build failed"; }
+xt_build_vm test_tape_real
 
 W=$XT_CACHE/work-tape
 R=$W/root

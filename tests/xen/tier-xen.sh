@@ -44,7 +44,7 @@ xt_add_bins "$W/libs" "$XT_BUILD/backend/pvscsid" "$XT_BUILD/mgmt/pvscsictl"
 rm -rf "$W/libs$XT_BUILD"; cp -a "$W/libs/." "$D0/"
 mkdir -p "$D0/etc/xen"; cp -a /etc/xen/. "$D0/etc/xen/" 2>/dev/null
 touch "$D0/etc/xen/xl.conf"     # the defaults; silences xl's warning
-cp "$G/dom0-e2e.sh" "$G/dom0-ref.sh" "$G/dom0-tape.sh" "$G/domU.cfg" "$D0/xt/"
+cp "$G/dom0-lib.sh" "$G/dom0-e2e.sh" "$G/dom0-ref.sh" "$G/dom0-tape.sh" "$G/domU.cfg" "$D0/xt/"
 xt_add_vtl "$D0"        # the tape library (tgt + open-iscsi), used by the tape scenario
 xt_make_iso "$W/cd.iso" # the CD-ROM's medium
 cp "$XT_VMLINUZ" "$D0/xt/vmlinuz"

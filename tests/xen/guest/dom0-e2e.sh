@@ -4,26 +4,7 @@
 # libraries; LUNs are attached with pvscsictl; results are "XT PASS|FAIL" lines.
 # Kernel command line: xt.ref -> afterwards stop pvscsid and time the same guest
 # I/O against the in-kernel xen-scsiback + LIO pscsi (the reference).
-up() { cut -d' ' -f1 /proc/uptime; }
-pass() { echo "XT PASS dom0: $*"; }
-fail() { echo "XT FAIL dom0: $*"; }
-say() { echo "XT0: $* (uptime $(up)s)"; }
-since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.2f", b - a }'; }
-LOGDIR=/var/log/xen/console
-PLOG=/var/log/pvscsid.log
-SOCK=/run/pvscsid/xapi.sock
-CFG=/xt/domU.cfg
-
-# wait_guest NAME PATTERN SECONDS: the guest's console log shows PATTERN
-wait_guest() {
-    i=0
-    until grep -q "$2" "$LOGDIR/guest-$1.log" 2>/dev/null; do
-        [ $i -ge $(($3 * 2)) ] && { fail "$1 did not reach '$2' within $3 s"; return 1; }
-        sleep 0.5; i=$((i + 1))
-    done
-}
-follow_guest() { tail -n +1 -F "$LOGDIR/guest-$1.log" 2>/dev/null | sed "s/^/[$1] /" & }
-ctl() { echo "# pvscsictl $*"; pvscsictl "$@" 2>&1; }
+. /xt/dom0-lib.sh
 trees() {
     echo "# xenstore-ls -fp /local/domain/0/backend/vscsi/$1 and /local/domain/$1/device/vscsi"
     xenstore-ls -fp "/local/domain/0/backend/vscsi/$1" 2>&1 | sed 's/^/    /'
@@ -31,7 +12,6 @@ trees() {
 }
 gnt_maps() { grep -c /dev/xen/gntdev "/proc/$1/maps" 2>/dev/null; true; }
 nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
-alive() { kill -0 "$PVSCSID" 2>/dev/null; }
 # no_domains_but_dom0 SECONDS: every other domain is gone, none left dying
 # (Xen keeps a domain whose pages are still mapped or granted by dom0)
 no_domains_but_dom0() {
@@ -55,12 +35,7 @@ truncate -s 32M /srv/disk1.img
 truncate -s 8M /srv/disk2.img
 
 # ---- pvscsid
-pvscsid -f --log-level debug > "$PLOG" 2>&1 &
-PVSCSID=$!
-tail -n +1 -F "$PLOG" 2>/dev/null | sed 's/^/[pvscsid] /' &
-i=0; while [ ! -S "$SOCK" ] && [ $i -lt 40 ] && alive; do sleep 0.25; i=$((i + 1)); done
-if [ -S "$SOCK" ] && alive; then pass "pvscsid started (pid $PVSCSID), management socket up"
-else fail "pvscsid did not start"; sleep 1; cat "$PLOG"; exit 1; fi
+start_pvscsid
 FDS0=$(nfds "$PVSCSID")
 out=$(ctl pscsi-list); echo "$out"
 echo "$out" | grep -q "^$SDBG .*scsi_debug" && pass "pvscsictl pscsi-list shows $SDBG scsi_debug" ||
@@ -157,10 +132,7 @@ else
 fi
 
 # ---- stop pvscsid
-kill -TERM "$PVSCSID"
-i=0; while alive && [ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
-if alive; then fail "pvscsid still running 10 s after SIGTERM"; kill -KILL "$PVSCSID"
-else wait "$PVSCSID"; rc=$?; [ $rc = 0 ] && pass "pvscsid exited 0 on SIGTERM" || fail "pvscsid exited $rc on SIGTERM"; fi
+stop_pvscsid
 n=$(grep -ciE 'error|warn' "$PLOG")
 say "pvscsid log: $(wc -l < "$PLOG") lines, $n with error/warn"
 

@@ -3,9 +3,7 @@
 # timed guest I/O as dom0-e2e.sh's first domU, served by xen-scsiback with LIO
 # passing dom0's scsi_debug disk through (pscsi backstore, configfs only).
 # Usage: dom0-ref.sh HCTL BLOCKDEV   (of dom0's scsi_debug disk)
-up() { cut -d' ' -f1 /proc/uptime; }
-pass() { echo "XT PASS dom0: $*"; }
-fail() { echo "XT FAIL dom0: $*"; }
+. /xt/dom0-lib.sh
 HCTL=$1 BLK=$2
 WWN=naa.6001405000000011 NEXUS=naa.6001405000000012
 for m in $(grep -E '/(configfs|target_core_mod|target_core_pscsi|xen-scsiback)\.ko$' /etc/xt-modules); do

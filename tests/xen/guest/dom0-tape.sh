@@ -7,24 +7,7 @@
 # (domU-tape.sh). Kernel command line xt.ref: afterwards the same domU
 # workflow against the in-kernel xen-scsiback + LIO pscsi, the reference.
 # Results are "XT PASS|FAIL" lines.
-up() { cut -d' ' -f1 /proc/uptime; }
-pass() { echo "XT PASS dom0: $*"; }
-fail() { echo "XT FAIL dom0: $*"; }
-say() { echo "XT0: $* (uptime $(up)s)"; }
-LOGDIR=/var/log/xen/console
-PLOG=/var/log/pvscsid.log
-SOCK=/run/pvscsid/xapi.sock
-CFG=/xt/domU.cfg
-wait_guest() {
-    i=0
-    until grep -q "$2" "$LOGDIR/guest-$1.log" 2>/dev/null; do
-        [ $i -ge $(($3 * 2)) ] && { fail "$1 did not reach '$2' within $3 s"; return 1; }
-        sleep 0.5; i=$((i + 1))
-    done
-}
-follow_guest() { tail -n +1 -F "$LOGDIR/guest-$1.log" 2>/dev/null | sed "s/^/[$1] /" & }
-ctl() { echo "# pvscsictl $*"; pvscsictl "$@" 2>&1; }
-alive() { kill -0 "$PVSCSID" 2>/dev/null; }
+. /xt/dom0-lib.sh
 gone() {   # gone NAME: destroy the domain, wait until Xen released it
     xl destroy "$1" 2>/dev/null
     i=0; while xl domid "$1" >/dev/null 2>&1; do
@@ -49,11 +32,7 @@ else fail "tape library did not come up (vtl-up.sh exit $vrc)"; say "XT-END"; ex
 [ -n "$CD" ] && pass "CD-ROM (QEMU scsi-cd) at $CD" || fail "no CD-ROM in dom0"
 
 # ---- pvscsid
-pvscsid -f --log-level debug > "$PLOG" 2>&1 &
-PVSCSID=$!
-tail -n +1 -F "$PLOG" 2>/dev/null | sed 's/^/[pvscsid] /' &
-i=0; while [ ! -S "$SOCK" ] && [ $i -lt 40 ] && alive; do sleep 0.25; i=$((i + 1)); done
-if [ -S "$SOCK" ] && alive; then pass "pvscsid started"; else fail "pvscsid did not start"; cat "$PLOG"; exit 1; fi
+start_pvscsid
 out=$(ctl pscsi-list); echo "$out"
 # HCTL TYPE DEV NODES SG DRIVER ...: the type name, the st/nst/sch/sr nodes
 # next to the sg name, the dom0 driver bound
@@ -104,10 +83,7 @@ ctl stats
 gone domUtape && pass "domUtape destroyed and released" || fail "domUtape not released"
 sleep 1
 ctl vscsi-list
-kill -TERM "$PVSCSID"
-i=0; while alive && [ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
-if alive; then fail "pvscsid still running 10 s after SIGTERM"; kill -KILL "$PVSCSID"
-else wait "$PVSCSID"; rc=$?; [ $rc = 0 ] && pass "pvscsid exited 0 on SIGTERM" || fail "pvscsid exited $rc"; fi
+stop_pvscsid
 
 # ---- the reference: xen-scsiback with LIO pscsi on the same three devices
 if grep -q xt.ref /proc/cmdline; then
