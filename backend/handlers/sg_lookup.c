@@ -139,68 +139,38 @@ static int slurp(const char *path, void *buf, size_t cap, size_t *len)
     return r;
 }
 
-/* The one "sgN" entry of <devdir>/scsi_generic. */
+/* The sg node of device h, as "/dev/sgN", with the reason when there is none. */
 static int sg_of_hctl(const char *root, const struct vscsi_hctl *h, char *dev, size_t dev_len,
                       char *err, size_t err_len)
 {
-    char name[VSCSI_HCTL_STRLEN], dir[PATH_MAX], sgdir[PATH_MAX], sg[NAME_MAX + 1] = "";
-    struct stat st;
-    int found = 0;
+    char name[VSCSI_HCTL_STRLEN], sg[NAME_MAX + 1];
+    unsigned count;
 
-    if (vscsi_hctl_format(h, name, sizeof(name)) < 0 ||
-        pathf(dir, sizeof(dir), "%s/bus/scsi/devices/%s", root, name) < 0 ||
-        pathf(sgdir, sizeof(sgdir), "%s/scsi_generic", dir) < 0) {
-        handler_err(err, err_len, "sysfs path for %s too long", name);
-        return -ENAMETOOLONG;
+    if (vscsi_hctl_format(h, name, sizeof(name)) < 0) {
+        handler_err(err, err_len, "bad SCSI address");
+        return -EINVAL;
     }
-    if (stat(dir, &st) < 0) {
-        int e = errno;
-        if (e == ENOENT) {
-            handler_err(err, err_len, "no SCSI device %s in %s/bus/scsi/devices", name, root);
-            return -ENODEV;
-        }
-        handler_err(err, err_len, "cannot stat %s: %s", dir, strerror(e));
-        return -e;
-    }
-    DIR *d = opendir(sgdir);
-    if (!d) {
-        int e = errno;
-        if (e == ENOENT) {
-            handler_err(err, err_len, "%s has no sg node (is the sg module loaded?)", name);
-            return -ENODEV;
-        }
-        handler_err(err, err_len, "cannot read %s: %s", sgdir, strerror(e));
-        return -e;
-    }
-    int r = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (!de) {
-            if (errno != 0) {
-                r = -errno;
-                handler_err(err, err_len, "cannot read %s: %s", sgdir, strerror(errno));
-            }
-            break;
-        }
-        if (!is_sg_name(de->d_name))
-            continue;
-        if (found++ == 0)
-            memcpy(sg, de->d_name, strlen(de->d_name) + 1);
-    }
-    if (closedir(d) < 0 && r == 0) {
-        r = -errno;
-        handler_err(err, err_len, "cannot read %s: %s", sgdir, strerror(errno));
-    }
-    if (r < 0)
-        return r;
-    if (found == 0) {
+    int r = scsi_sysfs_sg_node(root, name, sg, sizeof(sg), &count);
+    switch (r) {
+    case 0:
+        break;
+    case -ENODEV:
+        handler_err(err, err_len, "no SCSI device %s in %s/bus/scsi/devices", name, root);
+        return -ENODEV;
+    case -ENOENT:
         handler_err(err, err_len, "%s has no sg node (is the sg module loaded?)", name);
         return -ENODEV;
-    }
-    if (found > 1) {
-        handler_err(err, err_len, "%s has %d sg nodes in %s", name, found, sgdir);
+    case -EEXIST:
+        handler_err(err, err_len, "%s has %u sg nodes in %s/bus/scsi/devices/%s/scsi_generic",
+                    name, count, root, name);
         return -EEXIST;
+    case -ENAMETOOLONG:
+        handler_err(err, err_len, "sysfs path for %s too long", name);
+        return r;
+    default:
+        handler_err(err, err_len, "cannot read %s/bus/scsi/devices/%s: %s", root, name,
+                    strerror(-r));
+        return r;
     }
     if (pathf(dev, dev_len, "/dev/%s", sg) < 0) {
         handler_err(err, err_len, "device path /dev/%s too long", sg);

@@ -1,5 +1,5 @@
 /* A SCSI device's upper-level driver and its nodes, over a fake sysfs tree
- * (backend/scsi/scsi_sysfs.c). */
+ * (common/scsi_sysfs.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 /* Small libxenstore helpers: bounded path building and typed reads. */
-#ifndef PVSCSI_MGMT_XSUTIL_H
-#define PVSCSI_MGMT_XSUTIL_H
+#ifndef PVSCSID_XSUTIL_H
+#define PVSCSID_XSUTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

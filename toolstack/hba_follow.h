@@ -4,7 +4,7 @@
  * physical host <devid>, identity-mapped (v-dev = p-dev). This keeps the
  * device's vscsi-devs in step with sysfs: LUNs that appear on that host
  * are hot-added, LUNs that go away are hot-removed (through the same
- * xenstore writes as VSCSI.create/destroy, see mgmt/xsattach.h) and,
+ * xenstore writes as VSCSI.create/destroy, see xsattach.h) and,
  * once Closed, cleared from vscsi-devs, so that it is offered again when
  * it comes back. A LUN is on the host once it has its sg node (the sg
  * handler serves it through that), and leaves it with that node.

@@ -8,7 +8,7 @@
 #include "hba_follow.h"
 #include "hctl.h"
 #include "log.h"
-#include "sg_lookup.h"
+#include "scsi_sysfs.h"
 #include "xenbus_state.h"
 #include "xsattach.h"
 
@@ -111,8 +111,8 @@ void hba_follow_free(struct hba_follow *h)
  * 1 there, 0 not (yet), -errno when sysfs cannot tell. */
 static int has_sg(const char *sysfs_root, const char *hctl)
 {
-    char dev[64], err[160];
-    int r = sg_lookup_resolve(hctl, sysfs_root, dev, sizeof(dev), err, sizeof(err));
+    char sg[64];
+    int r = scsi_sysfs_sg_node(sysfs_root ? sysfs_root : "/sys", hctl, sg, sizeof(sg), NULL);
     if (r == 0)
         return 1;
     return r == -ENODEV || r == -ENOENT ? 0 : r;

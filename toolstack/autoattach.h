@@ -7,7 +7,7 @@
  *   lun = 2:0:1:0 0:0:0:0       # p-dev, then the virtual h:c:t:l
  *   lun = 2:0:2:0 0:0:1:0
  *
- * Attaching writes xenstore exactly as VSCSI.create does (mgmt/xsattach);
+ * Attaching writes xenstore exactly as VSCSI.create does (xsattach.h);
  * a LUN the domain already has is left alone.
  */
 #ifndef PVSCSID_AUTOATTACH_H

@@ -10,8 +10,8 @@
  * (Closing) and the backend state 7; a LUN the backend never took is just
  * removed. dev-N entries that reached 6 (Closed) are deleted on the way.
  */
-#ifndef PVSCSI_MGMT_XSATTACH_H
-#define PVSCSI_MGMT_XSATTACH_H
+#ifndef PVSCSID_XSATTACH_H
+#define PVSCSID_XSATTACH_H
 
 #include <xenstore.h>
 

@@ -6,8 +6,8 @@
  *   vhosts: /local/domain/<be>/backend/vscsi/<domid>/<devid>/{state,feature-host,...}
  *   LUNs:   .../vscsi-devs/dev-<N>/{p-dev,v-dev,state,p-devname}
  */
-#ifndef PVSCSI_MGMT_XSVIEW_H
-#define PVSCSI_MGMT_XSVIEW_H
+#ifndef PVSCSID_XSVIEW_H
+#define PVSCSID_XSVIEW_H
 
 #include <stdbool.h>
 #include <stddef.h>

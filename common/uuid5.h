@@ -1,7 +1,7 @@
 /* Stable object identities: name-based (SHA-1, v5) UUIDs under pvscsid's
  * own namespace, so refs survive daemon restarts without a state file. */
-#ifndef PVSCSI_MGMT_UUID5_H
-#define PVSCSI_MGMT_UUID5_H
+#ifndef PVSCSID_UUID5_H
+#define PVSCSID_UUID5_H
 
 #include <stdbool.h>
 #include <stddef.h>

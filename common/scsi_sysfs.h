@@ -7,8 +7,9 @@
  *   - the device nodes that driver made: block/<disk> (sd, sr),
  *     scsi_tape/{st,nst}<N><mode> (st), scsi_changer/sch<N> (ch), or the old
  *     CONFIG_SYSFS_DEPRECATED layout of "<class>:<name>" entries.
- * Shared by PSCSI discovery (mgmt/pscsi.c) and the sg handler's warning
- * about a device dom0 still drives (backend/handlers/sg_lookup.c).
+ *   - its sg node, the one "sgN" entry of its scsi_generic directory.
+ * Shared by PSCSI discovery (mgmt/pscsi.c), the sg handler
+ * (backend/handlers/sg_lookup.c) and whole-HBA mode (toolstack/hba_follow.c).
  */
 #ifndef PVSCSID_SCSI_SYSFS_H
 #define PVSCSID_SCSI_SYSFS_H
@@ -33,5 +34,16 @@ int scsi_sysfs_driver(int devfd, char *out, size_t cap);
  * (-ENAMETOOLONG when they do not fit cap, out then "").
  */
 int scsi_sysfs_nodes(int devfd, char *out, size_t cap);
+
+/*
+ * The sg node ("sgN") of SCSI device `hctl` ("H:C:T:L") under
+ * <root>/bus/scsi/devices. 0 with the name in out; -ENODEV when there is no
+ * such device; -ENOENT when it has no sg node (yet, or the sg module is not
+ * loaded); -EEXIST when it has several (*count says how many); -ENAMETOOLONG
+ * when a path or the name does not fit; other -errno when sysfs cannot be
+ * read. count (may be NULL) gets the number of sg entries seen.
+ */
+int scsi_sysfs_sg_node(const char *root, const char *hctl, char *out, size_t cap,
+                       unsigned *count);
 
 #endif

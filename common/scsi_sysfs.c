@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Names kept per class; a SCSI device has one disk, one tape, one changer. */
@@ -152,5 +154,60 @@ int scsi_sysfs_nodes(int devfd, char *out, size_t cap)
             return r;
         }
     }
+    return 0;
+}
+
+/* "sg" followed by 1 to 10 decimal digits. */
+static bool is_sg_name(const char *s)
+{
+    if (strncmp(s, "sg", 2) != 0)
+        return false;
+    size_t n = strspn(s + 2, "0123456789");
+    return n >= 1 && n <= 10 && s[2 + n] == '\0';
+}
+
+int scsi_sysfs_sg_node(const char *root, const char *hctl, char *out, size_t cap,
+                       unsigned *count)
+{
+    char dir[PATH_MAX], sg[NAME_MAX + 1] = "";
+    unsigned found = 0;
+    if (count)
+        *count = 0;
+    int n = snprintf(dir, sizeof(dir), "%s/bus/scsi/devices/%s", root, hctl);
+    if (n < 0 || (size_t)n >= sizeof(dir) - sizeof("/scsi_generic"))
+        return -ENAMETOOLONG;
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return errno == ENOENT ? -ENODEV : -errno;
+    strcat(dir, "/scsi_generic");
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;   /* -ENOENT: no sg node */
+    int r = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            r = errno ? -errno : 0;
+            break;
+        }
+        if (!is_sg_name(de->d_name))
+            continue;
+        if (found++ == 0)
+            memcpy(sg, de->d_name, strlen(de->d_name) + 1);
+    }
+    if (closedir(d) < 0 && r == 0)
+        r = -errno;
+    if (count)
+        *count = found;
+    if (r < 0)
+        return r;
+    if (found == 0)
+        return -ENOENT;
+    if (found > 1)
+        return -EEXIST;
+    if (strlen(sg) >= cap)
+        return -ENAMETOOLONG;
+    memcpy(out, sg, strlen(sg) + 1);
     return 0;
 }
