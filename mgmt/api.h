@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "core.h"
-#include "rpc.h"
+#include "xapi_error.h"
 #include "xsview.h"
 
 #define API_REF_PREFIX "OpaqueRef:"

@@ -11,7 +11,7 @@ bool api_view(struct api_ctx *x)
         return true;
     int r = xsv_load(x->c->xs, x->c->be_domid, &x->view);
     if (r < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "reading xenstore", strerror(-r), NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "reading xenstore", strerror(-r), NULL);
         return false;
     }
     x->view_loaded = true;
@@ -40,7 +40,7 @@ const char *api_str_param(struct api_ctx *x, struct json_object *params, size_t 
 {
     struct json_object *p = json_object_array_get_idx(params, i);
     if (!json_object_is_type(p, json_type_string)) {
-        x->error = rpc_error("FIELD_TYPE_ERROR", name, NULL);
+        x->error = xapi_error("FIELD_TYPE_ERROR", name, NULL);
         return NULL;
     }
     return json_object_get_string(p);
@@ -49,7 +49,7 @@ const char *api_str_param(struct api_ctx *x, struct json_object *params, size_t 
 struct json_object *api_bad_handle(struct api_ctx *x, const char *cls, const char *ref)
 {
     json_object_put(x->error);
-    x->error = rpc_error("HANDLE_INVALID", cls, ref, NULL);
+    x->error = xapi_error("HANDLE_INVALID", cls, ref, NULL);
     return NULL;
 }
 

@@ -84,7 +84,7 @@ static const char *rec_str(struct api_ctx *x, struct json_object *rec, const cha
 {
     struct json_object *v = NULL;
     if (!json_object_object_get_ex(rec, key, &v) || !json_object_is_type(v, json_type_string)) {
-        x->error = rpc_error("FIELD_TYPE_ERROR", key, NULL);
+        x->error = xapi_error("FIELD_TYPE_ERROR", key, NULL);
         return NULL;
     }
     return json_object_get_string(v);
@@ -97,33 +97,33 @@ static struct json_object *attach_refused(struct api_ctx *x, const struct xsa_re
     char what[96];
     switch (res->status) {
     case XSA_NO_DOMAIN:
-        x->error = rpc_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
+        x->error = xapi_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
         break;
     case XSA_SELF:
-        x->error = rpc_error("OPERATION_NOT_ALLOWED",
+        x->error = xapi_error("OPERATION_NOT_ALLOWED",
                              "the backend domain cannot be given its own SCSI devices", NULL);
         break;
     case XSA_HCTL_TAKEN:
-        x->error = rpc_error("DEVICE_ALREADY_EXISTS", hctl, NULL);
+        x->error = xapi_error("DEVICE_ALREADY_EXISTS", hctl, NULL);
         break;
     case XSA_PDEV_ASSIGNED: {
         const char *holder = api_vm_uuid_of_domid(x, res->other_domid);
         char ref[80];
         snprintf(ref, sizeof(ref), API_REF_PREFIX "%s", holder ? holder : "NULL");
-        x->error = rpc_error("PSCSI_ALREADY_ASSIGNED", ps_ref, ref, NULL);
+        x->error = xapi_error("PSCSI_ALREADY_ASSIGNED", ps_ref, ref, NULL);
         break;
     }
     case XSA_BUSY:
         snprintf(what, sizeof(what), "vscsi device %u is reconfiguring; try again", devid);
-        x->error = rpc_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA", what, NULL);
+        x->error = xapi_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA", what, NULL);
         break;
     case XSA_CLOSING:
         snprintf(what, sizeof(what), "vscsi device %u is closing", devid);
-        x->error = rpc_error("OPERATION_NOT_ALLOWED", what, NULL);
+        x->error = xapi_error("OPERATION_NOT_ALLOWED", what, NULL);
         break;
     case XSA_NOT_FOUND:
     case XSA_OK:
-        x->error = rpc_error("INTERNAL_ERROR", "unexpected attach result", NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "unexpected attach result", NULL);
         break;
     }
     return NULL;
@@ -143,7 +143,7 @@ static const struct xsv_vm *find_running_vm(struct api_ctx *x, const char *vm_re
     const struct xsv_vm *vm = vm_uuid ? xsv_vm_by_uuid(&x->view, vm_uuid) : NULL;
     if (!vm) {
         if (vm_uuid && core_seen_vm(x->c, vm_uuid))
-            x->error = rpc_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
+            x->error = xapi_error("VM_BAD_POWER_STATE", vm_ref, "Running", "Halted", NULL);
         else
             api_bad_handle(x, "VM", vm_ref);
     }
@@ -162,14 +162,14 @@ static struct json_object *attach(struct api_ctx *x, const char *vm_ref, const c
     struct xsa_result res;
     int r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, p_devname, &res);
     if (r < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
         return NULL;
     }
     if (res.status != XSA_OK)
         return attach_refused(x, &res, vm_ref, what, hctl, v->host);
     char uuid[UUID_STRLEN];
     if (xsv_lun_uuid(uuid, vm->uuid, v->host, res.index) < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "uuid", NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "uuid", NULL);
         return NULL;
     }
     return api_ref(uuid);
@@ -179,7 +179,7 @@ static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *p
 {
     struct json_object *rec = json_object_array_get_idx(params, 0);
     if (!json_object_is_type(rec, json_type_object)) {
-        x->error = rpc_error("FIELD_TYPE_ERROR", "args", NULL);
+        x->error = xapi_error("FIELD_TYPE_ERROR", "args", NULL);
         return NULL;
     }
     const char *vm_ref = rec_str(x, rec, "VM");
@@ -189,7 +189,7 @@ static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *p
         return NULL;
     struct vscsi_hctl v;
     if (!vhctl_ok(hctl, &v)) {
-        x->error = rpc_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
+        x->error = xapi_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
         return NULL;
     }
     const char *ps_uuid = api_ref_uuid(ps_ref);
@@ -215,7 +215,7 @@ static struct json_object *dscsi_destroy(struct api_ctx *x, struct json_object *
     struct xsa_result res;
     int r = xsa_detach(x->c->xs, x->c->be_domid, l->domid, l->devid, l->index, &res);
     if (r < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
         return NULL;
     }
     if (res.status == XSA_NOT_FOUND)
@@ -223,7 +223,7 @@ static struct json_object *dscsi_destroy(struct api_ctx *x, struct json_object *
     if (res.status == XSA_BUSY) {
         char what[96];
         snprintf(what, sizeof(what), "vscsi device %u is reconfiguring; try again", l->devid);
-        x->error = rpc_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA", what, NULL);
+        x->error = xapi_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA", what, NULL);
         return NULL;
     }
     return json_object_new_string("");
@@ -245,18 +245,18 @@ struct json_object *dscsi_attach_disk(struct api_ctx *x, struct json_object *par
     /* Any file or block device of dom0, as root: only for the local
      * administrator (Unix socket, peer checked), never over TCP. */
     if (x->tr != RPC_UNIX) {
-        x->error = rpc_error("PERMISSION_DENIED",
+        x->error = xapi_error("PERMISSION_DENIED",
                              "pvscsid.attach_disk is only allowed on the local socket", NULL);
         return NULL;
     }
     if (strncmp(p_dev, "file:/", 6) != 0 && strcmp(p_dev, "null") != 0 &&
         strncmp(p_dev, "null:", 5) != 0) {
-        x->error = rpc_error("INVALID_VALUE", "p_dev", p_dev, NULL);
+        x->error = xapi_error("INVALID_VALUE", "p_dev", p_dev, NULL);
         return NULL;
     }
     struct vscsi_hctl v;
     if (!vhctl_ok(hctl, &v)) {
-        x->error = rpc_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
+        x->error = xapi_error("INVALID_VALUE", "virtual_HCTL", hctl, NULL);
         return NULL;
     }
     return attach(x, vm_ref, p_dev, NULL, p_dev, hctl, &v);
@@ -385,7 +385,7 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
 {
     struct json_object *rec = json_object_array_get_idx(params, 0);
     if (!json_object_is_type(rec, json_type_object)) {
-        x->error = rpc_error("FIELD_TYPE_ERROR", "args", NULL);
+        x->error = xapi_error("FIELD_TYPE_ERROR", "args", NULL);
         return NULL;
     }
     const char *vm_ref = rec_str(x, rec, "VM");
@@ -397,7 +397,7 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
                                json_object_is_type(m, json_type_string)
                            ? json_object_get_string(m) : "HOST";
     if (strcmp(mode, "HOST") != 0 && strcmp(mode, "LUN") != 0) {
-        x->error = rpc_error("INVALID_VALUE", "assignment_mode", mode, NULL);
+        x->error = xapi_error("INVALID_VALUE", "assignment_mode", mode, NULL);
         return NULL;
     }
     const struct xsv_vm *vm = find_running_vm(x, vm_ref);
@@ -414,7 +414,7 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
     if (xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", x->c->be_domid, vm->domid,
                  hba->host) < 0 ||
         xsu_path(fe, "/local/domain/%u/device/vscsi/%u", vm->domid, hba->host) < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "path", NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "path", NULL);
         return NULL;
     }
     char *exists = xsu_read(x->c->xs, XBT_NULL, be, "state");
@@ -422,7 +422,7 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         free(exists);
         char what[64];
         snprintf(what, sizeof(what), "vscsi device %u", hba->host);
-        x->error = rpc_error("DEVICE_ALREADY_EXISTS", what, NULL);
+        x->error = xapi_error("DEVICE_ALREADY_EXISTS", what, NULL);
         return NULL;
     }
     unsigned done = 0;
@@ -436,11 +436,11 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         if (r < 0 || res.status != XSA_OK) {
             /* Undo what this call wrote: nothing half-attached stays. */
             if (done && (!xs_rm(x->c->xs, XBT_NULL, be) || !xs_rm(x->c->xs, XBT_NULL, fe)))
-                x->error = rpc_error("INTERNAL_ERROR", "undoing a partial attach", NULL);
+                x->error = xapi_error("INTERNAL_ERROR", "undoing a partial attach", NULL);
             if (x->error)
                 return NULL;
             if (r < 0)
-                x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+                x->error = xapi_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
             else
                 attach_refused(x, &res, vm_ref, p->uuid, p->hctl, hba->host);
             return NULL;
@@ -448,16 +448,16 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         done++;
     }
     if (!done) {
-        x->error = rpc_error("INVALID_VALUE", "PSCSI_HBA", hba_ref, NULL);
+        x->error = xapi_error("INVALID_VALUE", "PSCSI_HBA", hba_ref, NULL);
         return NULL;
     }
     if (strcmp(mode, "HOST") == 0 && !xsu_write(x->c->xs, XBT_NULL, be, "feature-host", "1")) {
-        x->error = rpc_error("INTERNAL_ERROR", "writing feature-host", NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "writing feature-host", NULL);
         return NULL;
     }
     char uuid[UUID_STRLEN];
     if (uuid5_make(uuid, "dscsi_hba:%s:%lu", vm->uuid, (unsigned long)hba->host) < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "uuid", NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "uuid", NULL);
         return NULL;
     }
     return api_ref(uuid);
@@ -478,12 +478,12 @@ static struct json_object *vhost_destroy(struct api_ctx *x, struct json_object *
         return api_bad_handle(x, "DSCSI_HBA", ref);
     int r = detach_all(x->c->xs, x->c->be_domid, h->domid, h->devid);
     if (r == -EBUSY) {
-        x->error = rpc_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA",
+        x->error = xapi_error("OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA",
                              "the device is reconfiguring; try again", NULL);
         return NULL;
     }
     if (r < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
         return NULL;
     }
     return json_object_new_string("");

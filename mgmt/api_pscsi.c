@@ -117,7 +117,7 @@ static struct json_object *host_scan(struct api_ctx *x, struct json_object *para
         return api_bad_handle(x, "host", ref);
     int r = core_rescan(x->c);
     if (r < 0) {
-        x->error = rpc_error("INTERNAL_ERROR", "rescanning SCSI devices", strerror(-r), NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "rescanning SCSI devices", strerror(-r), NULL);
         return NULL;
     }
     return json_object_new_string("");
@@ -146,7 +146,7 @@ static struct json_object *get_stats(struct api_ctx *x, struct json_object *para
         if (!nr) {
             free(rs);
             json_object_put(a);
-            x->error = rpc_error("INTERNAL_ERROR", "out of memory", NULL);
+            x->error = xapi_error("INTERNAL_ERROR", "out of memory", NULL);
             return NULL;
         }
         rs = nr;
@@ -158,7 +158,7 @@ static struct json_object *get_stats(struct api_ctx *x, struct json_object *para
     if (n < 0) {
         free(rs);
         json_object_put(a);
-        x->error = rpc_error("INTERNAL_ERROR", "stats", strerror(-n), NULL);
+        x->error = xapi_error("INTERNAL_ERROR", "stats", strerror(-n), NULL);
         return NULL;
     }
     if ((size_t)n > cap)

@@ -13,6 +13,9 @@
 #include "session.h"
 #include "uuid5.h"
 
+/* The listener a call came in on (who may do what differs). */
+enum rpc_transport { RPC_UNIX, RPC_TCP };
+
 #define CORE_SEEN_VMS 256   /* VMs remembered after they stop */
 
 struct core_seen_vm {

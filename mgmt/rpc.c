@@ -12,25 +12,12 @@ static const struct api_class *const classes[] = {
     &api_dscsi, &api_vscsi,     &api_dscsi_hba, &api_pvscsid,
 };
 
-struct json_object *rpc_error(const char *code, ...)
-{
-    struct json_object *a = json_object_new_array();
-    va_list ap;
-
-    json_object_array_add(a, json_object_new_string(code));
-    va_start(ap, code);
-    for (const char *s; (s = va_arg(ap, const char *));)
-        json_object_array_add(a, json_object_new_string(s));
-    va_end(ap);
-    return a;
-}
-
 static struct json_object *count_mismatch(const char *method, size_t want, size_t got)
 {
     char w[24], g[24];
     snprintf(w, sizeof(w), "%zu", want);
     snprintf(g, sizeof(g), "%zu", got);
-    return rpc_error("MESSAGE_PARAMETER_COUNT_MISMATCH", method, w, g, NULL);
+    return xapi_error("MESSAGE_PARAMETER_COUNT_MISMATCH", method, w, g, NULL);
 }
 
 /* Same time whatever the first differing byte (TCP passwords). */
@@ -54,7 +41,7 @@ static struct json_object *login(struct mgmt_core *c, enum rpc_transport tr,
     /* The Unix socket's peer was checked by credentials; TCP needs the password. */
     if (tr == RPC_TCP && (!json_object_is_type(pw, json_type_string) || !c->tcp_password ||
                           !same_secret(json_object_get_string(pw), c->tcp_password))) {
-        *error = rpc_error("SESSION_AUTHENTICATION_FAILED", NULL);
+        *error = xapi_error("SESSION_AUTHENTICATION_FAILED", NULL);
         return NULL;
     }
     char ref[SESSION_REF_LEN];
@@ -151,7 +138,7 @@ static struct json_object *run_generic(struct api_ctx *x, const struct api_class
         rec = uuid5_valid(u) ? k->record(x, u) : NULL;
         if (!rec) {
             if (!x->error)
-                x->error = rpc_error("UUID_INVALID", x->cls, u, NULL);
+                x->error = xapi_error("UUID_INVALID", x->cls, u, NULL);
             return NULL;
         }
         json_object_put(rec);
@@ -191,7 +178,7 @@ static struct json_object *dispatch(struct mgmt_core *c, enum rpc_transport tr,
             }
     }
     if (want < 0) {
-        *error = rpc_error("MESSAGE_METHOD_UNKNOWN", method, NULL);
+        *error = xapi_error("MESSAGE_METHOD_UNKNOWN", method, NULL);
         return NULL;
     }
     if (n != (size_t)want + 1) {
@@ -201,7 +188,7 @@ static struct json_object *dispatch(struct mgmt_core *c, enum rpc_transport tr,
     struct json_object *s = json_object_array_get_idx(params, 0);
     const char *sref = json_object_is_type(s, json_type_string) ? json_object_get_string(s) : "";
     if (!session_check(c->sessions, sref)) {
-        *error = rpc_error("SESSION_INVALID", sref, NULL);
+        *error = xapi_error("SESSION_INVALID", sref, NULL);
         return NULL;
     }
     if (logout) {
@@ -219,7 +206,7 @@ static struct json_object *dispatch(struct mgmt_core *c, enum rpc_transport tr,
     if (x.view_loaded)
         xsv_free(&x.view);
     if (!res) {
-        *error = x.error ? x.error : rpc_error("INTERNAL_ERROR", "no result", NULL);
+        *error = x.error ? x.error : xapi_error("INTERNAL_ERROR", "no result", NULL);
         return NULL;
     }
     json_object_put(x.error);
@@ -234,7 +221,7 @@ struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const c
                                                            : 0;
     int r = pthread_mutex_lock(&c->lock);
     if (r != 0) {
-        *error = rpc_error("INTERNAL_ERROR", strerror(r), NULL);
+        *error = xapi_error("INTERNAL_ERROR", strerror(r), NULL);
         return NULL;
     }
     /* Devices came or went since the last call: what it reads is current

@@ -11,13 +11,8 @@
 
 #include "core.h"
 
-enum rpc_transport { RPC_UNIX, RPC_TCP };
-
 /* Result (caller owns), or NULL with *error set (caller owns). Locks c. */
 struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const char *method,
                              struct json_object *params, struct json_object **error);
-
-/* A XenAPI error array from the code and NULL-terminated string params. */
-struct json_object *rpc_error(const char *code, ...) __attribute__((sentinel));
 
 #endif
