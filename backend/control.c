@@ -18,6 +18,7 @@
 #include "log.h"
 #include "uevents.h"
 #include "worker.h"
+#include "xsutil.h"
 
 struct control {
     const struct pvscsid_config *cfg;
@@ -34,7 +35,7 @@ struct control {
     struct mgmt_server *mgmt;
     /* SCSI devices coming and going (whole-HBA mode follows them). */
     struct uevents *uevents;
-    char root[64];                  /* /local/domain/<be>/backend/vscsi */
+    char root[XSU_PATH_MAX];        /* /local/domain/<be>/backend/vscsi */
 };
 
 static struct worker *pick_worker(void *ctx)
@@ -79,17 +80,6 @@ static void take_drained(struct control *c)
     }
 }
 
-/* Strict decimal within [0, max]; -1 otherwise. */
-static long parse_id(const char *s, long max)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return (errno || *end || v > max) ? -1 : v;
-}
-
 /* Looks at one device: creates it if new, forgets it if its directory went
  * away, else runs its state machine. */
 static void touch_device(struct control *c, uint16_t domid, uint32_t devid)
@@ -122,18 +112,15 @@ static void rescan(struct control *c)
     unsigned nd = 0;
     char **doms = xs_directory(c->xs, XBT_NULL, c->root, &nd);
     for (unsigned i = 0; doms && i < nd; i++) {
-        long domid = parse_id(doms[i], 0x7fef);
-        if (domid < 0)
+        unsigned domid, devid;
+        char path[XSU_PATH_MAX];
+        if (!xsu_parse_domid(doms[i], &domid) || xsu_path(path, "%s/%u", c->root, domid) < 0)
             continue;
-        char path[96];
-        snprintf(path, sizeof(path), "%s/%ld", c->root, domid);
         unsigned nv = 0;
         char **devs = xs_directory(c->xs, XBT_NULL, path, &nv);
-        for (unsigned j = 0; devs && j < nv; j++) {
-            long devid = parse_id(devs[j], 0x7fffffff);
-            if (devid >= 0)
-                touch_device(c, (uint16_t)domid, (uint32_t)devid);
-        }
+        for (unsigned j = 0; devs && j < nv; j++)
+            if (xsu_parse_devid(devs[j], &devid))
+                touch_device(c, (uint16_t)domid, devid);
         free(devs);
     }
     free(doms);
@@ -158,10 +145,10 @@ static void check_domains(struct control *c)
             /* xl knows nothing of vscsi and leaves our backend tree behind;
              * as the vscsi toolstack we clear it, or its p-devs would stay
              * "assigned" to a dead domain. */
-            char path[96];
-            snprintf(path, sizeof(path), "%s/%u", c->root, (unsigned)d->domid);
+            char path[XSU_PATH_MAX];
+            int r = xsu_path(path, "%s/%u", c->root, (unsigned)d->domid);
             remove_device(c, d, false);
-            if (!xs_rm(c->xs, XBT_NULL, path) && errno != ENOENT)
+            if (r == 0 && !xs_rm(c->xs, XBT_NULL, path) && errno != ENOENT)
                 log_warn("removing %s: %s", path, strerror(errno));
         }
         d = next;
@@ -186,14 +173,10 @@ static void on_watch(struct control *c, const char *path, const char *token)
     }
     /* Under backend/vscsi: <domid>/<devid>/... concerns one device; the
      * root or a <domid> directory itself means "rescan". */
-    size_t rl = strlen(c->root);
-    if (strncmp(path, c->root, rl) != 0)
+    if (strncmp(path, c->root, strlen(c->root)) != 0)
         return;
-    const char *rest = path + rl;
     unsigned domid, devid;
-    int used = 0;
-    if (sscanf(rest, "/%u/%u%n", &domid, &devid, &used) == 2 && domid < 0x7ff0 &&
-        (rest[used] == '/' || rest[used] == '\0'))
+    if (xsu_parse_device_path(path, c->root, &domid, &devid))
         touch_device(c, (uint16_t)domid, devid);
     else
         rescan(c);
@@ -303,8 +286,8 @@ int control_run(const struct pvscsid_config *cfg)
     }
     c.env = (struct device_env){.xs = c.xs, .cfg = cfg, .pick_worker = pick_worker, .ctx = &c,
                                 .sink = &c.sink};
-    snprintf(c.root, sizeof(c.root), "/local/domain/%u/backend/vscsi",
-             (unsigned)cfg->backend_domid);
+    if (xsu_backend_root(c.root, cfg->backend_domid) < 0)
+        goto out_sink;
     c.workers = calloc(cfg->workers, sizeof(*c.workers));
     if (!c.workers)
         goto out_sink;

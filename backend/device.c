@@ -8,51 +8,15 @@
 #include "log.h"
 #include "ring_state.h"
 #include "xenbus_state.h"
+#include "xsutil.h"
 
-/* ---- small xenstore helpers --------------------------------------------------- */
-
-static char *read_node(struct device *d, const char *dir, const char *node)
-{
-    char path[256];
-    if (snprintf(path, sizeof(path), "%s/%s", dir, node) >= (int)sizeof(path))
-        return NULL;
-    return xs_read(d->env->xs, XBT_NULL, path, NULL);
-}
-
-/* A decimal node; -1 when missing or malformed. */
-static long read_long(struct device *d, const char *dir, const char *node)
-{
-    char *v = read_node(d, dir, node);
-    if (!v)
-        return -1;
-    char *end;
-    errno = 0;
-    long r = strtol(v, &end, 10);
-    if (errno || end == v || *end || r < 0)
-        r = -1;
-    free(v);
-    return r;
-}
-
-static int read_state(struct device *d, const char *dir, const char *node)
-{
-    char *v = read_node(d, dir, node);
-    if (!v)
-        return XenbusStateUnknown;
-    enum xenbus_state st;
-    int r = vscsi_xenbus_state_parse(v, &st);
-    free(v);
-    return r < 0 ? XenbusStateUnknown : (int)st;
-}
+/* ---- xenstore (through toolstack/xsutil) ------------------------------------- */
 
 static bool write_node(struct device *d, const char *dir, const char *node, const char *val)
 {
-    char path[256];
-    if (snprintf(path, sizeof(path), "%s/%s", dir, node) >= (int)sizeof(path))
-        return false;
-    if (!xs_write(d->env->xs, XBT_NULL, path, val, (unsigned)strlen(val))) {
-        log_warn("vscsi-%u/%u: write %s: %s", (unsigned)d->domid, (unsigned)d->devid, path,
-                 strerror(errno));
+    if (!xsu_write(d->env->xs, XBT_NULL, dir, node, val)) {
+        log_warn("vscsi-%u/%u: write %s/%s: %s", (unsigned)d->domid, (unsigned)d->devid, dir,
+                 node, strerror(errno));
         return false;
     }
     return true;
@@ -80,22 +44,11 @@ static void switch_state(struct device *d, int state)
 
 /* ---- LUNs --------------------------------------------------------------------- */
 
-/* "dev-N" with N decimal; -1 otherwise. */
-static long dev_index(const char *name)
-{
-    if (strncmp(name, "dev-", 4) != 0 || name[4] < '0' || name[4] > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    long n = strtol(name + 4, &end, 10);
-    return (errno || *end || n > 0xffffff) ? -1 : n;
-}
-
 static int open_lun(struct device *d, const char *dir, unsigned index, struct vscsi_hctl *vdev,
                     struct lun **out)
 {
-    char *pdev = read_node(d, dir, "p-dev");
-    char *vstr = read_node(d, dir, "v-dev");
+    char *pdev = xsu_read(d->env->xs, XBT_NULL, dir, "p-dev");
+    char *vstr = xsu_read(d->env->xs, XBT_NULL, dir, "v-dev");
     int r = -EINVAL;
     char err[256] = "";
     if (!pdev || !vstr) {
@@ -158,18 +111,15 @@ enum lun_walk { WALK_ADD_OR_DEL, WALK_UPDATE_STATE };
 /* scsiback_do_lun_hotplug: one pass over vscsi-devs. */
 static void walk_luns(struct device *d, enum lun_walk op)
 {
-    char path[160];
-    snprintf(path, sizeof(path), "%s/vscsi-devs", d->be_path);
-    unsigned n = 0;
-    char **names = xs_directory(d->env->xs, XBT_NULL, path, &n);
-    for (unsigned i = 0; names && i < n; i++) {
-        long index = dev_index(names[i]);
-        if (index < 0)
+    unsigned *indexes;
+    int n = xsu_lun_indexes(d->env->xs, XBT_NULL, d->be_path, &indexes);
+    for (int i = 0; i < n; i++) {
+        unsigned index = indexes[i];
+        char dir[XSU_PATH_MAX];
+        if (xsu_lun_dir(dir, d->be_path, index) < 0)
             continue;
-        char dir[224];
-        snprintf(dir, sizeof(dir), "%s/%s", path, names[i]);
-        int st = read_state(d, dir, "state");
-        bool present = worker_has_lun(d->rs->worker, d->rs, (unsigned)index);
+        int st = xsu_read_state(d->env->xs, XBT_NULL, dir, "state");
+        bool present = worker_has_lun(d->rs->worker, d->rs, index);
         if (op == WALK_UPDATE_STATE) {
             if (st == XenbusStateInitialised && present)
                 write_state(d, dir, XenbusStateConnected);
@@ -177,34 +127,34 @@ static void walk_luns(struct device *d, enum lun_walk op)
         }
         switch (st) {
         case XenbusStateInitialising:
-            write_state(d, dir, add_lun(d, dir, (unsigned)index) == 0 ? XenbusStateInitialised
-                                                                      : XenbusStateClosed);
+            write_state(d, dir, add_lun(d, dir, index) == 0 ? XenbusStateInitialised
+                                                            : XenbusStateClosed);
             break;
         case XenbusStateConnected:
             /* A reconnecting frontend: the LUN is added again and offered
              * as Initialised, so the guest adds it once more. One we serve
              * already (a Reconfiguring walk) is left alone. */
-            if (!present && add_lun(d, dir, (unsigned)index) == 0)
+            if (!present && add_lun(d, dir, index) == 0)
                 write_state(d, dir, XenbusStateInitialised);
             break;
         case XenbusStateClosing:
-            remove_lun(d, (unsigned)index);
+            remove_lun(d, index);
             write_state(d, dir, XenbusStateClosed);
             break;
         default:
             break;
         }
     }
-    free(names);
+    free(indexes);
 }
 
 /* ---- connect / disconnect --------------------------------------------------- */
 
 static int connect_ring(struct device *d)
 {
-    long ref = read_long(d, d->fe_path, "ring-ref");
-    long port = read_long(d, d->fe_path, "event-channel");
-    if (ref < 0 || port < 0 || ref > UINT32_MAX || port > UINT32_MAX) {
+    unsigned long ref, port;
+    if (xsu_gather(d->env->xs, XBT_NULL, d->fe_path, "ring-ref", XSU_UINT, &ref,
+                   "event-channel", XSU_UINT, &port, NULL) < 0) {
         log_err("vscsi-%u/%u: frontend has no valid ring-ref/event-channel", (unsigned)d->domid,
                 (unsigned)d->devid);
         return -EINVAL;
@@ -218,14 +168,14 @@ static int connect_ring(struct device *d)
     }
     int r = ring_state_connect(d->rs, (uint32_t)ref, (evtchn_port_t)port);
     if (r < 0) {
-        log_err("vscsi-%u/%u: cannot map ring-ref %ld / bind port %ld: %s", (unsigned)d->domid,
+        log_err("vscsi-%u/%u: cannot map ring-ref %lu / bind port %lu: %s", (unsigned)d->domid,
                 (unsigned)d->devid, ref, port, strerror(-r));
         ring_state_free(d->rs);
         d->rs = NULL;
         return r;
     }
     worker_attach(d->env->pick_worker(d->env->ctx), d->rs);
-    log_info("vscsi-%u/%u: connected (ring-ref %ld, port %ld)", (unsigned)d->domid,
+    log_info("vscsi-%u/%u: connected (ring-ref %lu, port %lu)", (unsigned)d->domid,
              (unsigned)d->devid, ref, port);
     return 0;
 }
@@ -262,7 +212,7 @@ static bool read_frontend(struct device *d)
 {
     if (d->fe_path[0])
         return true;
-    char *fe = read_node(d, d->be_path, "frontend");
+    char *fe = xsu_read(d->env->xs, XBT_NULL, d->be_path, "frontend");
     if (!fe)
         return false;
     size_t len = strlen(fe);
@@ -272,8 +222,9 @@ static bool read_frontend(struct device *d)
     }
     memcpy(d->fe_path, fe, len + 1);
     free(fe);
-    char path[160];
-    snprintf(path, sizeof(path), "%s/state", d->fe_path);
+    char path[XSU_PATH_MAX];
+    if (xsu_path(path, "%s/state", d->fe_path) < 0)
+        return false;
     snprintf(d->fe_watch_token, sizeof(d->fe_watch_token), "fe:%u:%u", (unsigned)d->domid,
              (unsigned)d->devid);
     d->fe_watched = xs_watch(d->env->xs, path, d->fe_watch_token);
@@ -305,8 +256,8 @@ void device_changed(struct device *d)
         if (!d->probed)
             return;
     }
-    d->feature_host = read_long(d, d->be_path, "feature-host") == 1;
-    int fe = read_state(d, d->fe_path, "state");
+    d->feature_host = xsu_read_uint(d->env->xs, XBT_NULL, d->be_path, "feature-host") == 1;
+    int fe = xsu_read_state(d->env->xs, XBT_NULL, d->fe_path, "state");
     switch (fe) {
     case XenbusStateInitialising:
     case XenbusStateUnknown:
@@ -347,7 +298,7 @@ void device_changed(struct device *d)
          * itself down. So, as blkback's "prepare for reconnect", offer the
          * device again. A toolstack removing it sets online to 0 first. */
         if (fe == XenbusStateClosed && d->state == XenbusStateClosed &&
-            read_long(d, d->be_path, "online") == 1)
+            xsu_read_uint(d->env->xs, XBT_NULL, d->be_path, "online") == 1)
             switch_state(d, XenbusStateInitWait);
         break;
     case XenbusStateReconfiguring:
@@ -363,11 +314,8 @@ void device_changed(struct device *d)
 
 bool device_exists(struct device *d)
 {
-    char *v = xs_read(d->env->xs, XBT_NULL, d->be_path, NULL);
-    if (!v)
-        return errno != ENOENT;
-    free(v);
-    return true;
+    /* Only a definite "no" counts: a failing xenstore read is not a removal. */
+    return xsu_exists(d->env->xs, XBT_NULL, d->be_path) != 0;
 }
 
 bool device_stats(struct device *d, struct ring_stats *out, unsigned *inflight)
@@ -391,8 +339,10 @@ struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t
     d->env = env;
     d->domid = domid;
     d->devid = devid;
-    snprintf(d->be_path, sizeof(d->be_path), "/local/domain/%u/backend/vscsi/%u/%u",
-             (unsigned)env->cfg->backend_domid, (unsigned)domid, (unsigned)devid);
+    if (xsu_backend_dir(d->be_path, env->cfg->backend_domid, domid, devid) < 0) {
+        free(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -400,9 +350,8 @@ static void free_device(struct device *d)
 {
     hba_follow_free(&d->hba);
     if (d->fe_watched) {
-        char path[160];
-        snprintf(path, sizeof(path), "%s/state", d->fe_path);
-        if (!xs_unwatch(d->env->xs, path, d->fe_watch_token))
+        char path[XSU_PATH_MAX];
+        if (xsu_path(path, "%s/state", d->fe_path) == 0 && !xs_unwatch(d->env->xs, path, d->fe_watch_token))
             log_warn("vscsi-%u/%u: unwatch: %s", (unsigned)d->domid, (unsigned)d->devid,
                      strerror(errno));
     }

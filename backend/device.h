@@ -16,6 +16,7 @@
 #include "config.h"
 #include "hba_follow.h"
 #include "worker.h"
+#include "xsutil.h"
 
 struct device_env {
     struct xs_handle *xs;
@@ -31,8 +32,8 @@ struct device {
     const struct device_env *env;
     uint16_t domid;
     uint32_t devid;
-    char be_path[96];
-    char fe_path[128];              /* from the backend's "frontend" node */
+    char be_path[XSU_PATH_MAX];
+    char fe_path[XSU_PATH_MAX];     /* from the backend's "frontend" node */
     char fe_watch_token[48];
     bool fe_watched;
     bool probed;                    /* feature-sg-grant written */

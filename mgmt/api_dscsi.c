@@ -333,7 +333,7 @@ static const char *const vhost_fields[] = {
 static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigned devid)
 {
     char dir[XSU_PATH_MAX];
-    if (xsu_path(dir, "/local/domain/%u/backend/vscsi/%u/%u", be, domid, devid) < 0)
+    if (xsu_backend_dir(dir, be, domid, devid) < 0)
         return -ENAMETOOLONG;
     for (int attempt = 0; attempt < 16; attempt++) {
         xs_transaction_t t = xs_transaction_start(xs);
@@ -344,14 +344,14 @@ static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigne
             xs_transaction_end(xs, t, true);
             return -EBUSY;
         }
-        char devs[XSU_PATH_MAX];
-        unsigned n = 0;
-        char **names = xsu_path(devs, "%s/vscsi-devs", dir) == 0
-                           ? xs_directory(xs, t, devs, &n) : NULL;
-        bool ok = names != NULL || errno == ENOENT;
-        for (unsigned i = 0; ok && names && i < n; i++) {
+        unsigned *indexes;
+        int n = xsu_lun_indexes(xs, t, dir, &indexes);
+        bool ok = n >= 0 || n == -ENOENT;
+        if (!ok)
+            errno = -n;
+        for (int i = 0; ok && i < n; i++) {
             char d[XSU_PATH_MAX];
-            if (xsu_path(d, "%s/%s", devs, names[i]) < 0)
+            if (xsu_lun_dir(d, dir, indexes[i]) < 0)
                 continue;
             long ls = xsu_read_uint(xs, t, d, "state");
             if (ls == 1)
@@ -359,7 +359,7 @@ static int detach_all(struct xs_handle *xs, unsigned be, unsigned domid, unsigne
             else if (ls >= 2 && ls <= 4)
                 ok = xsu_write(xs, t, d, "state", "5");
         }
-        free(names);
+        free(indexes);
         ok = ok && xsu_write(xs, t, dir, "feature-host", "0");
         if (ok && st == 4)
             ok = xsu_write(xs, t, dir, "state", "7");
@@ -411,9 +411,8 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
      * serves yet (no reconfiguration between them), and undoing a failure
      * is removing what this call created. */
     char be[XSU_PATH_MAX], fe[XSU_PATH_MAX];
-    if (xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", x->c->be_domid, vm->domid,
-                 hba->host) < 0 ||
-        xsu_path(fe, "/local/domain/%u/device/vscsi/%u", vm->domid, hba->host) < 0) {
+    if (xsu_backend_dir(be, x->c->be_domid, vm->domid, hba->host) < 0 ||
+        xsu_frontend_dir(fe, vm->domid, hba->host) < 0) {
         x->error = xapi_error("INTERNAL_ERROR", "path", NULL);
         return NULL;
     }

@@ -6,6 +6,7 @@
 #include "autoattach.h"
 #include "log.h"
 #include "xsattach.h"
+#include "xsutil.h"
 
 int autoattach_add(struct autoattach_rule **rules, const char *vm, const char *value)
 {
@@ -48,9 +49,8 @@ void autoattach_free(struct autoattach_rule **rules)
 
 static char *read_dom(struct xs_handle *xs, unsigned domid, const char *node)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, node);
-    return xs_read(xs, XBT_NULL, path, NULL);
+    char dir[XSU_PATH_MAX];
+    return xsu_domain_dir(dir, domid) == 0 ? xsu_read(xs, XBT_NULL, dir, node) : NULL;
 }
 
 /* True when the domain is the VM a rule names (by name or vm uuid). */

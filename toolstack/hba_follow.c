@@ -11,6 +11,7 @@
 #include "scsi_sysfs.h"
 #include "xenbus_state.h"
 #include "xsattach.h"
+#include "xsutil.h"
 
 /* LUNs per host followed; a host with more is not synced at all (a cut
  * list would hot-remove the LUNs beyond the cut). */
@@ -181,15 +182,10 @@ static bool managed_pdev(const char *pdev, uint32_t host, char out[VSCSI_HCTL_ST
 void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, uint16_t domid,
                      uint32_t devid, const char *sysfs_root)
 {
-    char dir[160];
-    snprintf(dir, sizeof(dir), "/local/domain/%u/backend/vscsi/%u/%u", (unsigned)be,
-             (unsigned)domid, (unsigned)devid);
-    char path[224];
-    snprintf(path, sizeof(path), "%s/feature-host", dir);
-    char *fh = xs_read(xs, XBT_NULL, path, NULL);
-    bool host_mode = fh && strcmp(fh, "1") == 0;
-    free(fh);
-    if (!host_mode)
+    char dir[XSU_PATH_MAX];
+    if (xsu_backend_dir(dir, be, domid, devid) < 0)
+        return;
+    if (xsu_read_uint(xs, XBT_NULL, dir, "feature-host") != 1)
         return;
 
     static struct present present[MAX_LUNS];
@@ -205,10 +201,7 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
     forget_missing(h, present, np);
     /* While the device reconfigures, hot-plug is refused as busy: only the
      * bookkeeping now; the end of the reconfiguration syncs again. */
-    snprintf(path, sizeof(path), "%s/state", dir);
-    char *bs = xs_read(xs, XBT_NULL, path, NULL);
-    int bstate = bs ? atoi(bs) : -1;
-    free(bs);
+    int bstate = xsu_read_state(xs, XBT_NULL, dir, "state");
     bool busy = bstate == XenbusStateReconfiguring || bstate == XenbusStateReconfigured;
 
     /* What vscsi-devs says: LUNs written already (by us, a toolstack,
@@ -216,33 +209,27 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
      * are hot-removed. */
     static bool pending[MAX_LUNS];   /* its earlier removal is not over yet */
     memset(pending, 0, sizeof(pending));
-    snprintf(path, sizeof(path), "%s/vscsi-devs", dir);
-    unsigned nd = 0;
-    char **devs = xs_directory(xs, XBT_NULL, path, &nd);
-    for (unsigned i = 0; devs && i < nd; i++) {
-        unsigned index;
-        char tail;
-        if (sscanf(devs[i], "dev-%u%c", &index, &tail) != 1)
+    unsigned *indexes;
+    int nd = xsu_lun_indexes(xs, XBT_NULL, dir, &indexes);
+    for (int i = 0; i < nd; i++) {
+        unsigned index = indexes[i];
+        char ldir[XSU_PATH_MAX], hctl[VSCSI_HCTL_STRLEN];
+        if (xsu_lun_dir(ldir, dir, index) < 0)
             continue;
-        char p[288], hctl[VSCSI_HCTL_STRLEN];
-        snprintf(p, sizeof(p), "%s/%s/p-dev", path, devs[i]);
-        char *pdev = xs_read(xs, XBT_NULL, p, NULL);
+        char *pdev = xsu_read(xs, XBT_NULL, ldir, "p-dev");
         bool mine = managed_pdev(pdev, devid, hctl);
         free(pdev);
         if (!mine)
             continue;
-        snprintf(p, sizeof(p), "%s/%s/state", path, devs[i]);
-        char *st = xs_read(xs, XBT_NULL, p, NULL);
-        int state = st ? atoi(st) : -1;
-        free(st);
+        int state = xsu_read_state(xs, XBT_NULL, ldir, "state");
         int at = -1;
         for (unsigned j = 0; j < np && at < 0; j++)
             if (strcmp(hctl, present[j].hctl) == 0)
                 at = (int)j;
         bool live = state >= XenbusStateInitialising && state <= XenbusStateConnected;
         bool left = has_left(h, hctl);
-        log_debug("vscsi-%u/%u: whole-HBA: %s %s state %d%s%s%s", (unsigned)domid,
-                  (unsigned)devid, devs[i], hctl, state, at >= 0 ? ", on the host" : "",
+        log_debug("vscsi-%u/%u: whole-HBA: dev-%u %s state %d%s%s%s", (unsigned)domid,
+                  (unsigned)devid, index, hctl, state, at >= 0 ? ", on the host" : "",
                   left ? ", left earlier" : "",
                   set_find(h->offered, h->nr_offered, hctl) ? ", offered" : "");
         if (at >= 0 && left && (live || state == XenbusStateClosing))
@@ -270,14 +257,12 @@ void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, ui
         /* Its removal is over and the LUN is not on the host: cleared, as a
          * toolstack clears a LUN it unplugged (a returning LUN is then new
          * even to a restarted daemon). */
-        if (at < 0 && state == XenbusStateClosed) {
-            snprintf(p, sizeof(p), "%s/%s", path, devs[i]);
-            if (!xs_rm(xs, XBT_NULL, p) && errno != ENOENT)
-                log_warn("vscsi-%u/%u: clearing %s: %s", (unsigned)domid, (unsigned)devid, p,
-                         strerror(errno));
-        }
+        if (at < 0 && state == XenbusStateClosed && !xs_rm(xs, XBT_NULL, ldir) &&
+            errno != ENOENT)
+            log_warn("vscsi-%u/%u: clearing %s: %s", (unsigned)domid, (unsigned)devid, ldir,
+                     strerror(errno));
     }
-    free(devs);
+    free(indexes);
 
     /* Hot-add LUNs that appeared (identity mapping). */
     for (unsigned j = 0; j < np && !busy; j++) {

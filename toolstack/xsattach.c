@@ -65,7 +65,7 @@ static int check_luns(struct xs_handle *xs, xs_transaction_t t, const struct att
 {
     char base[XSU_PATH_MAX];
     unsigned nd = 0;
-    if (xsu_path(base, "/local/domain/%u/backend/vscsi", a->be) < 0)
+    if (xsu_backend_root(base, a->be) < 0)
         return -ENAMETOOLONG;
     char **doms = xs_directory(xs, t, base, &nd);
     if (!doms)
@@ -74,36 +74,32 @@ static int check_luns(struct xs_handle *xs, xs_transaction_t t, const struct att
     for (unsigned i = 0; i < nd && r == 0; i++) {
         char ddir[XSU_PATH_MAX];
         unsigned nv = 0;
-        unsigned long domid;
-        if (!xsu_parse_uint(doms[i], UINT16_MAX, &domid) ||
-            xsu_path(ddir, "%s/%s", base, doms[i]) < 0)
+        unsigned domid;
+        if (!xsu_parse_domid(doms[i], &domid) || xsu_path(ddir, "%s/%u", base, domid) < 0)
             continue;
         char **devids = xs_directory(xs, t, ddir, &nv);
         for (unsigned j = 0; devids && j < nv && r == 0; j++) {
-            char ldir[XSU_PATH_MAX];
-            unsigned nl = 0;
-            unsigned long devid;
-            if (!xsu_parse_uint(devids[j], UINT32_MAX, &devid) ||
-                xsu_path(ldir, "%s/%s/vscsi-devs", ddir, devids[j]) < 0)
+            char vdir[XSU_PATH_MAX];
+            unsigned devid;
+            if (!xsu_parse_devid(devids[j], &devid) || xsu_backend_dir(vdir, a->be, domid, devid) < 0)
                 continue;
             bool ours = domid == a->fe && devid == a->v->host;
-            char **luns = xs_directory(xs, t, ldir, &nl);
-            for (unsigned k = 0; luns && k < nl && r == 0; k++) {
+            unsigned *luns;
+            int nl = xsu_lun_indexes(xs, t, vdir, &luns);
+            for (int k = 0; k < nl && r == 0; k++) {
                 char d[XSU_PATH_MAX];
-                unsigned long idx;
-                if (strncmp(luns[k], "dev-", 4) != 0 ||
-                    !xsu_parse_uint(luns[k] + 4, UINT32_MAX - 1, &idx) ||
-                    xsu_path(d, "%s/%s", ldir, luns[k]) < 0)
+                unsigned idx = luns[k];
+                if (xsu_lun_dir(d, vdir, idx) < 0)
                     continue;
                 long st = xsu_read_uint(xs, t, d, "state");
                 char *p = xsu_read(xs, t, d, "p-dev");
                 char *v = xsu_read(xs, t, d, "v-dev");
                 struct vscsi_hctl vh;
                 if (ours && idx + 1 > ls->next_index)
-                    ls->next_index = (unsigned)idx + 1;
+                    ls->next_index = idx + 1;
                 if (st == ST_CLOSED) {
                     if (ours && ls->nclosed < sizeof(ls->closed) / sizeof(ls->closed[0]))
-                        ls->closed[ls->nclosed++] = (unsigned)idx;
+                        ls->closed[ls->nclosed++] = idx;
                 } else if (p && same_pdev(p, a->p_dev)) {
                     a->res->status = XSA_PDEV_ASSIGNED;
                     a->res->other_domid = (unsigned)domid;
@@ -128,7 +124,7 @@ static bool put_lun(struct xs_handle *xs, xs_transaction_t t, const char *be, un
                     const char *p_dev, const char *p_devname, const char *v_dev)
 {
     char d[XSU_PATH_MAX];
-    if (xsu_path(d, "%s/vscsi-devs/dev-%u", be, index) < 0) {
+    if (xsu_lun_dir(d, be, index) < 0) {
         errno = ENAMETOOLONG;
         return false;
     }
@@ -142,7 +138,7 @@ static bool remove_closed(struct xs_handle *xs, xs_transaction_t t, const char *
 {
     for (unsigned i = 0; i < ls->nclosed; i++) {
         char d[XSU_PATH_MAX];
-        if (xsu_path(d, "%s/vscsi-devs/dev-%u", be, ls->closed[i]) < 0 || !xs_rm(xs, t, d))
+        if (xsu_lun_dir(d, be, ls->closed[i]) < 0 || !xs_rm(xs, t, d))
             return false;
     }
     return true;
@@ -186,9 +182,8 @@ static int attach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
 
     memset(res, 0, sizeof(*res));
     res->be_state = -1;
-    if (xsu_path(dom, "/local/domain/%u", a->fe) < 0 ||
-        xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", a->be, a->fe, a->v->host) < 0 ||
-        xsu_path(fe, "/local/domain/%u/device/vscsi/%u", a->fe, a->v->host) < 0 ||
+    if (xsu_domain_dir(dom, a->fe) < 0 || xsu_backend_dir(be, a->be, a->fe, a->v->host) < 0 ||
+        xsu_frontend_dir(fe, a->fe, a->v->host) < 0 ||
         vscsi_hctl_format(a->v, v_dev, sizeof(v_dev)) < 0) {
         errno = ENAMETOOLONG;
         return -ENAMETOOLONG;
@@ -255,8 +250,7 @@ static int detach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
 
     memset(res, 0, sizeof(*res));
     res->index = a->index;
-    if (xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", a->be, a->fe, a->devid) < 0 ||
-        xsu_path(d, "%s/vscsi-devs/dev-%u", be, a->index) < 0) {
+    if (xsu_backend_dir(be, a->be, a->fe, a->devid) < 0 || xsu_lun_dir(d, be, a->index) < 0) {
         errno = ENAMETOOLONG;
         return -ENAMETOOLONG;
     }

@@ -34,7 +34,7 @@ static char *dup_or_empty(char *v)
 static int load_vm(struct xs_handle *xs, xs_transaction_t t, unsigned domid, struct xsv_vm *vm)
 {
     char dir[XSU_PATH_MAX];
-    if (xsu_path(dir, "/local/domain/%u", domid) < 0)
+    if (xsu_domain_dir(dir, domid) < 0)
         return -ENAMETOOLONG;
     vm->domid = domid;
     vm->name = dup_or_empty(xsu_read(xs, t, dir, "name"));
@@ -56,20 +56,15 @@ static int load_luns(struct xs_handle *xs, xs_transaction_t t, const char *vdir,
                      const char *vm_uuid, size_t vhost_idx, const struct xsv_vhost *h,
                      struct xsv_view *v, size_t *cap)
 {
-    char devs[XSU_PATH_MAX];
-    unsigned n = 0;
-    if (xsu_path(devs, "%s/vscsi-devs", vdir) < 0)
-        return -ENAMETOOLONG;
-    char **names = xs_directory(xs, t, devs, &n);
-    if (!names)
-        return errno == ENOENT ? 0 : -errno;
+    unsigned *indexes;
+    int n = xsu_lun_indexes(xs, t, vdir, &indexes);
+    if (n < 0)
+        return n == -ENOENT ? 0 : n;
     int r = 0;
-    for (unsigned i = 0; i < n && r == 0; i++) {
-        unsigned long idx;
-        if (strncmp(names[i], "dev-", 4) != 0 || !xsu_parse_uint(names[i] + 4, UINT32_MAX, &idx))
-            continue;
+    for (int i = 0; i < n && r == 0; i++) {
+        unsigned idx = indexes[i];
         char d[XSU_PATH_MAX];
-        if (xsu_path(d, "%s/%s", devs, names[i]) < 0)
+        if (xsu_lun_dir(d, vdir, idx) < 0)
             continue;
         struct xsv_lun *l = grow((void **)&v->lun, &v->nlun, cap, sizeof(*l));
         if (!l) {
@@ -78,7 +73,7 @@ static int load_luns(struct xs_handle *xs, xs_transaction_t t, const char *vdir,
         }
         l->domid = h->domid;
         l->devid = h->devid;
-        l->index = (unsigned)idx;
+        l->index = idx;
         l->vhost = vhost_idx;
         l->p_dev = dup_or_empty(xsu_read(xs, t, d, "p-dev"));
         l->v_dev = dup_or_empty(xsu_read(xs, t, d, "v-dev"));
@@ -90,7 +85,7 @@ static int load_luns(struct xs_handle *xs, xs_transaction_t t, const char *vdir,
         else if (xsv_lun_uuid(l->uuid, vm_uuid, h->devid, l->index) < 0)
             r = -ENAMETOOLONG;
     }
-    free(names);
+    free(indexes);
     return r;
 }
 
@@ -100,15 +95,15 @@ static int load_vhosts(struct xs_handle *xs, xs_transaction_t t, unsigned be_dom
     char base[XSU_PATH_MAX];
     size_t hcap = 0, lcap = 0;
     unsigned nd = 0;
-    if (xsu_path(base, "/local/domain/%u/backend/vscsi", be_domid) < 0)
+    if (xsu_backend_root(base, be_domid) < 0)
         return -ENAMETOOLONG;
     char **doms = xs_directory(xs, t, base, &nd);
     if (!doms)
         return errno == ENOENT ? 0 : -errno;
     int r = 0;
     for (unsigned i = 0; i < nd && r == 0; i++) {
-        unsigned long domid;
-        if (!xsu_parse_uint(doms[i], UINT16_MAX, &domid))
+        unsigned domid;
+        if (!xsu_parse_domid(doms[i], &domid))
             continue;
         const struct xsv_vm *vm = xsv_vm_by_domid(v, (unsigned)domid);
         char ddir[XSU_PATH_MAX];
@@ -117,10 +112,10 @@ static int load_vhosts(struct xs_handle *xs, xs_transaction_t t, unsigned be_dom
             continue;
         char **devids = xs_directory(xs, t, ddir, &nv);
         for (unsigned j = 0; devids && j < nv && r == 0; j++) {
-            unsigned long devid;
+            unsigned devid;
             char vdir[XSU_PATH_MAX];
-            if (!xsu_parse_uint(devids[j], UINT32_MAX, &devid) ||
-                xsu_path(vdir, "%s/%s", ddir, devids[j]) < 0)
+            if (!xsu_parse_devid(devids[j], &devid) ||
+                xsu_backend_dir(vdir, be_domid, domid, devid) < 0)
                 continue;
             struct xsv_vhost *h = grow((void **)&v->host, &v->nhost, &hcap, sizeof(*h));
             if (!h) {
@@ -140,7 +135,7 @@ static int load_vhosts(struct xs_handle *xs, xs_transaction_t t, unsigned be_dom
             char gone[UUID_STRLEN];
             const char *vm_uuid = vm ? vm->uuid : NULL;
             if (!vm_uuid) {
-                if (uuid5_make(gone, "vm:%lu:", domid) < 0) {
+                if (uuid5_make(gone, "vm:%u:", domid) < 0) {
                     r = -ENAMETOOLONG;
                     break;
                 }
@@ -149,7 +144,7 @@ static int load_vhosts(struct xs_handle *xs, xs_transaction_t t, unsigned be_dom
             char *u = xsu_read(xs, t, vdir, "uuid");
             if (u && uuid5_valid(u))
                 strcpy(h->uuid, u);
-            else if (uuid5_make(h->uuid, "dscsi_hba:%s:%lu", vm_uuid, devid) < 0)
+            else if (uuid5_make(h->uuid, "dscsi_hba:%s:%u", vm_uuid, devid) < 0)
                 r = -ENAMETOOLONG;
             free(u);
             if (r == 0) {
@@ -177,11 +172,11 @@ int xsv_load(struct xs_handle *xs, unsigned be_domid, struct xsv_view *out)
         if (!doms && errno != ENOENT)
             r = -errno;
         for (unsigned i = 0; doms && i < n && r == 0; i++) {
-            unsigned long domid;
-            if (!xsu_parse_uint(doms[i], UINT16_MAX, &domid))
+            unsigned domid;
+            if (!xsu_parse_domid(doms[i], &domid))
                 continue;
             struct xsv_vm *vm = grow((void **)&v.vm, &v.nvm, &vcap, sizeof(*vm));
-            r = vm ? load_vm(xs, t, (unsigned)domid, vm) : -ENOMEM;
+            r = vm ? load_vm(xs, t, domid, vm) : -ENOMEM;
         }
         free(doms);
         if (r == 0)
