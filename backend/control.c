@@ -63,7 +63,7 @@ static void remove_device(struct control *c, struct device *d, bool answer)
             break;
         }
     }
-    log_info("vscsi-%u/%u: removed", (unsigned)d->domid, (unsigned)d->devid);
+    log_info("%s: removed", d->name);
     if (!device_destroy(d, answer))
         c->draining++;
 }
@@ -88,7 +88,8 @@ static void touch_device(struct control *c, uint16_t domid, uint32_t devid)
     if (!d) {
         d = device_new(&c->env, domid, devid);
         if (!d) {
-            log_err("vscsi-%u/%u: out of memory", (unsigned)domid, (unsigned)devid);
+            char name[LOG_DEVICE_NAME_MAX];
+            log_err("%s: out of memory", log_device_name(name, domid, devid));
             return;
         }
         if (!device_exists(d)) {
@@ -97,7 +98,7 @@ static void touch_device(struct control *c, uint16_t domid, uint32_t devid)
         }
         d->next = c->devices;
         c->devices = d;
-        log_info("vscsi-%u/%u: found", (unsigned)domid, (unsigned)devid);
+        log_info("%s: found", d->name);
     } else if (!device_exists(d)) {
         /* The toolstack removed the device: the guest is not listening. */
         remove_device(c, d, false);

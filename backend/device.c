@@ -15,7 +15,7 @@
 static bool write_node(struct device *d, const char *dir, const char *node, const char *val)
 {
     if (!xsu_write(d->env->xs, XBT_NULL, dir, node, val)) {
-        log_warn("vscsi-%u/%u: write %s/%s: %s", (unsigned)d->domid, (unsigned)d->devid, dir,
+        log_warn("%s: write %s/%s: %s", d->name, dir,
                  node, strerror(errno));
         return false;
     }
@@ -35,7 +35,7 @@ static void switch_state(struct device *d, int state)
 {
     if (d->state == state)
         return;
-    log_info("vscsi-%u/%u: backend %s", (unsigned)d->domid, (unsigned)d->devid,
+    log_info("%s: backend %s", d->name,
              vscsi_xenbus_state_name(state));
     /* Recorded only once written, so the next event retries a failure. */
     if (write_state(d, d->be_path, state))
@@ -69,12 +69,11 @@ static int open_lun(struct device *d, const char *dir, unsigned index, struct vs
             };
             r = ops->open(pdev, &params, out, err, sizeof(err));
             if (r == 0)
-                log_info("vscsi-%u/%u: dev-%u: %s as %s (%s)", (unsigned)d->domid,
-                         (unsigned)d->devid, index, pdev, vstr, ops->name);
+                log_info("%s: dev-%u: %s as %s (%s)", d->name, index, pdev, vstr, ops->name);
         }
     }
     if (r < 0)
-        log_err("vscsi-%u/%u: dev-%u: %s", (unsigned)d->domid, (unsigned)d->devid, index,
+        log_err("%s: dev-%u: %s", d->name, index,
                 err[0] ? err : strerror(-r));
     free(pdev);
     free(vstr);
@@ -90,7 +89,7 @@ static int add_lun(struct device *d, const char *dir, unsigned index)
         return r;
     r = worker_add_lun(d->rs->worker, d->rs, index, &vdev, lun);
     if (r < 0) {
-        log_err("vscsi-%u/%u: dev-%u: %s", (unsigned)d->domid, (unsigned)d->devid, index,
+        log_err("%s: dev-%u: %s", d->name, index,
                 r == -EEXIST ? "v-dev already in use" : strerror(-r));
         lun->ops->close(lun);
     }
@@ -101,7 +100,7 @@ static void remove_lun(struct device *d, unsigned index)
 {
     struct lun *lun = worker_remove_lun(d->rs->worker, d->rs, index);
     if (lun) {
-        log_info("vscsi-%u/%u: dev-%u removed", (unsigned)d->domid, (unsigned)d->devid, index);
+        log_info("%s: dev-%u removed", d->name, index);
         lun->ops->close(lun);
     }
 }
@@ -155,28 +154,25 @@ static int connect_ring(struct device *d)
     unsigned long ref, port;
     if (xsu_gather(d->env->xs, XBT_NULL, d->fe_path, "ring-ref", XSU_UINT, &ref,
                    "event-channel", XSU_UINT, &port, NULL) < 0) {
-        log_err("vscsi-%u/%u: frontend has no valid ring-ref/event-channel", (unsigned)d->domid,
-                (unsigned)d->devid);
+        log_err("%s: frontend has no valid ring-ref/event-channel", d->name);
         return -EINVAL;
     }
     d->rs = ring_state_new(d->env->cfg, d->domid, d->devid);
     if (d->rs)
         d->rs->feature_host = d->feature_host;
     if (!d->rs) {
-        log_err("vscsi-%u/%u: %s", (unsigned)d->domid, (unsigned)d->devid, strerror(errno));
+        log_err("%s: %s", d->name, strerror(errno));
         return -ENOMEM;
     }
     int r = ring_state_connect(d->rs, (uint32_t)ref, (evtchn_port_t)port);
     if (r < 0) {
-        log_err("vscsi-%u/%u: cannot map ring-ref %lu / bind port %lu: %s", (unsigned)d->domid,
-                (unsigned)d->devid, ref, port, strerror(-r));
+        log_err("%s: cannot map ring-ref %lu / bind port %lu: %s", d->name, ref, port, strerror(-r));
         ring_state_free(d->rs);
         d->rs = NULL;
         return r;
     }
     worker_attach(d->env->pick_worker(d->env->ctx), d->rs);
-    log_info("vscsi-%u/%u: connected (ring-ref %lu, port %lu)", (unsigned)d->domid,
-             (unsigned)d->devid, ref, port);
+    log_info("%s: connected (ring-ref %lu, port %lu)", d->name, ref, port);
     return 0;
 }
 
@@ -203,7 +199,7 @@ static void free_ring(struct device *d)
     ring_state_free(rs);
     d->rs = NULL;
     d->draining = false;
-    log_info("vscsi-%u/%u: disconnected", (unsigned)d->domid, (unsigned)d->devid);
+    log_info("%s: disconnected", d->name);
 }
 
 /* ---- the state machine -------------------------------------------------------- */
@@ -229,7 +225,7 @@ static bool read_frontend(struct device *d)
              (unsigned)d->devid);
     d->fe_watched = xs_watch(d->env->xs, path, d->fe_watch_token);
     if (!d->fe_watched)
-        log_err("vscsi-%u/%u: watch %s: %s", (unsigned)d->domid, (unsigned)d->devid, path,
+        log_err("%s: watch %s: %s", d->name, path,
                 strerror(errno));
     return true;
 }
@@ -280,8 +276,7 @@ void device_changed(struct device *d)
             switch_state(d, XenbusStateConnected);
             /* Whole-HBA mode: keep the LUNs in step with the host. */
             if (d->feature_host)
-                hba_follow_sync(&d->hba, d->env->xs, d->env->cfg->backend_domid, d->domid,
-                                d->devid, d->env->cfg->sysfs_root);
+                hba_follow_sync(&d->hba, d->env->xs);
         }
         break;
     case XenbusStateClosing:
@@ -339,6 +334,8 @@ struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t
     d->env = env;
     d->domid = domid;
     d->devid = devid;
+    log_device_name(d->name, domid, devid);
+    hba_follow_init(&d->hba, env->cfg->backend_domid, domid, devid, env->cfg->sysfs_root);
     if (xsu_backend_dir(d->be_path, env->cfg->backend_domid, domid, devid) < 0) {
         free(d);
         return NULL;
@@ -352,7 +349,7 @@ static void free_device(struct device *d)
     if (d->fe_watched) {
         char path[XSU_PATH_MAX];
         if (xsu_path(path, "%s/state", d->fe_path) == 0 && !xs_unwatch(d->env->xs, path, d->fe_watch_token))
-            log_warn("vscsi-%u/%u: unwatch: %s", (unsigned)d->domid, (unsigned)d->devid,
+            log_warn("%s: unwatch: %s", d->name,
                      strerror(errno));
     }
     free(d);

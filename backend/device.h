@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "hba_follow.h"
+#include "log.h"
 #include "worker.h"
 #include "xsutil.h"
 
@@ -32,6 +33,7 @@ struct device {
     const struct device_env *env;
     uint16_t domid;
     uint32_t devid;
+    char name[LOG_DEVICE_NAME_MAX]; /* "vscsi-<domid>/<devid>" in every log line */
     char be_path[XSU_PATH_MAX];
     char fe_path[XSU_PATH_MAX];     /* from the backend's "frontend" node */
     char fe_watch_token[48];

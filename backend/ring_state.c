@@ -52,7 +52,7 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
     rs->domid = domid;
     rs->devid = devid;
     rs->limits.max_segments = cfg->max_segments;
-    snprintf(rs->name, sizeof(rs->name), "vscsi-%u/%u", (unsigned)domid, (unsigned)devid);
+    log_device_name(rs->name, domid, devid);
     rs->evtchn_tag.kind = URING_TAG_EVTCHN;
     int err = 0;
     for (unsigned i = 0; i < VSCSI_RING_SIZE && !err; i++) {

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "hctl.h"
+#include "log.h"
 #include "lun.h"
 #include "request.h"
 #include "ring.h"
@@ -81,7 +82,7 @@ struct ring_state {
     /* Identity. */
     uint16_t domid;
     uint32_t devid;
-    char name[32];                      /* "vscsi-<domid>/<devid>" for logs */
+    char name[LOG_DEVICE_NAME_MAX];     /* "vscsi-<domid>/<devid>" for logs */
     const struct pvscsid_config *cfg;
     struct vscsi_limits limits;
     bool feature_host;                  /* whole HBA: REPORT LUNS passes through */

@@ -65,3 +65,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;   /* nowhere left to report a failing stderr */
 }
+
+const char *log_device_name(char out[LOG_DEVICE_NAME_MAX], unsigned domid, unsigned devid)
+{
+    /* 6 + 10 + 1 + 10 characters at most: always fits. */
+    snprintf(out, LOG_DEVICE_NAME_MAX, "vscsi-%u/%u", domid, devid);
+    return out;
+}

@@ -15,6 +15,11 @@ bool log_enabled(enum log_level level);
 bool log_parse_level(const char *name, enum log_level *out);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* How a vscsi device is named in every log line: "vscsi-<domid>/<devid>",
+ * as xen-scsiback prefixes its messages with the device. Returns out. */
+#define LOG_DEVICE_NAME_MAX 32
+const char *log_device_name(char out[LOG_DEVICE_NAME_MAX], unsigned domid, unsigned devid);
+
 #define log_err(...)  log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -18,12 +18,23 @@
 #include <stdint.h>
 #include <xenstore.h>
 
+#include "hctl.h"
+#include "log.h"
+
 /* A LUN by address and by identity: the inode of its sysfs directory,
  * which a LUN deleted and scanned back in does not keep (its sg fd in the
  * daemon is then dead even if the address and sg name are the same). */
 struct hba_lun {
     char *hctl;
     uint64_t ino;
+};
+
+/* A LUN found on the host in one look: its canonical address, its
+ * identity, and whether an earlier entry of it must go first. */
+struct hba_present {
+    char hctl[VSCSI_HCTL_STRLEN];
+    uint64_t ino;
+    bool pending;       /* its earlier entry is still served or being removed */
 };
 
 /* What was offered already, so a LUN the daemon refused (state 6) is not
@@ -33,16 +44,30 @@ struct hba_lun {
  * the followed host are managed; anything else a toolstack put into the
  * device is left alone. */
 struct hba_follow {
+    /* Identity, set by hba_follow_init. */
+    char name[LOG_DEVICE_NAME_MAX];   /* the device's, for logs */
+    unsigned be, domid, devid;        /* devid = the physical host followed */
+    const char *sysfs_root;           /* "/sys" unless tests point elsewhere */
+    /* Memory across looks. */
     struct hba_lun *offered;
     unsigned nr_offered;
     struct hba_lun *left;
     unsigned nr_left;
+    /* The current look's LUNs (HBA_FOLLOW_MAX_LUNS, allocated once). */
+    struct hba_present *present;
+    unsigned nr_present;
 };
 
-/* Syncs domain domid's vscsi device devid (if it is in HOST mode) with the
- * LUNs of physical host devid under sysfs_root. */
-void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs, uint16_t be, uint16_t domid,
-                     uint32_t devid, const char *sysfs_root);
+/* LUNs per host followed; a host with more is not synced at all (a cut
+ * list would hot-remove the LUNs beyond the cut). */
+#define HBA_FOLLOW_MAX_LUNS 512
+
+/* Device devid of domain domid follows physical host devid. */
+void hba_follow_init(struct hba_follow *h, unsigned be, unsigned domid, unsigned devid,
+                     const char *sysfs_root);
+/* Syncs the device's vscsi-devs with the LUNs of the host. Call only for
+ * a device in HOST mode (feature-host 1). */
+void hba_follow_sync(struct hba_follow *h, struct xs_handle *xs);
 void hba_follow_free(struct hba_follow *h);
 
 #endif
