@@ -9,39 +9,6 @@
 #include "log.h"
 #include "ring_state.h"
 
-#define PAGE_SIZE 4096u
-
-/* Large per-slot buffers come from mmap: the kernel commits pages only
- * when a transfer that large actually happens. */
-static void *map_anon(size_t len)
-{
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static void slot_free_buffers(struct slot *s, unsigned max_segments)
-{
-    if (s->buf)
-        munmap(s->buf, (size_t)max_segments * PAGE_SIZE);
-    free(s->indirect);
-    free(s->iov);
-    free(s->copy);
-    free(s->refs);
-}
-
-static int slot_alloc_buffers(struct slot *s, unsigned max_segments)
-{
-    s->indirect = calloc(max_segments, sizeof(*s->indirect));
-    s->iov = calloc(max_segments, sizeof(*s->iov));
-    /* Indirect pages are copied with the data segments' batch too. */
-    s->copy = calloc(max_segments + VSCSIIF_SG_TABLESIZE, sizeof(*s->copy));
-    s->refs = calloc(max_segments, sizeof(*s->refs));
-    s->buf = map_anon((size_t)max_segments * PAGE_SIZE);
-    if (!s->indirect || !s->iov || !s->copy || !s->refs || !s->buf)
-        return -ENOMEM;
-    return 0;
-}
-
 struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t domid,
                                   uint32_t devid)
 {
@@ -57,8 +24,8 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
     int err = 0;
     for (unsigned i = 0; i < VSCSI_RING_SIZE && !err; i++) {
         rs->slots[i].rs = rs;
-        rs->slots[i].waiting_abort = -1;
-        err = slot_alloc_buffers(&rs->slots[i], cfg->max_segments);
+        rs->slots[i].tmf.ended_by = -1;
+        err = datapath_slot_init(&rs->slots[i].data, cfg->max_segments);
     }
     if (!err) {
         rs->gnttab = xengnttab_open(NULL, 0);
@@ -128,7 +95,7 @@ void ring_state_free(struct ring_state *rs)
         return;
     ring_state_disconnect(rs);
     for (unsigned i = 0; i < VSCSI_RING_SIZE; i++)
-        slot_free_buffers(&rs->slots[i], rs->cfg->max_segments);
+        datapath_slot_free(&rs->slots[i].data, rs->cfg->max_segments);
     if (rs->evtchn)
         xenevtchn_close(rs->evtchn);
     if (rs->gnttab)

@@ -20,6 +20,7 @@
 #include <xengnttab.h>
 
 #include "config.h"
+#include "datapath.h"
 #include "hctl.h"
 #include "log.h"
 #include "lun.h"
@@ -41,26 +42,25 @@ struct lun_entry {
     struct worker_msg *remove_waiter;  /* set while being removed */
 };
 
-/* One in-flight request: private copy, data buffers, the handler command. */
+/* ABORT/RESET bookkeeping of a slot (backend/tmf.c). A command an
+ * ABORT/RESET ends is answered with end_host once it finishes; the
+ * ABORT/RESET is answered after the last of them. */
+struct slot_tmf {
+    uint8_t end_host;          /* a command: answer with this host byte, 0 = not ended */
+    int ended_by;              /* a command: slot index of the ABORT/RESET waiting, -1 */
+    unsigned waiting_for;      /* an ABORT/RESET: commands still to finish */
+    int32_t answer;            /* an ABORT/RESET: its rslt once they have */
+};
+
+/* One in-flight request: private copy, the handler command, data buffers. */
 struct slot {
     struct ring_state *rs;
     bool busy;
     struct vscsi_request req;                 /* copied once from the ring */
-    const struct scsiif_request_segment *segs;/* req.raw.seg or indirect[] */
     struct lun_entry *lun;                    /* NULL for emulated commands */
     struct lun_cmd cmd;
-    uint8_t killed_host;       /* ABORT/RESET: answer with this host byte */
-    int waiting_abort;         /* slot of an ABORT/RESET waiting on us, -1 */
-    unsigned blocking;         /* ABORT/RESET: commands still to finish */
-    int32_t tmf_rslt;          /* ABORT/RESET: the answer once unblocked */
-    /* Preallocated at ring creation, sized for max_segments. */
-    struct scsiif_request_segment *indirect;  /* copied indirect entries */
-    uint8_t *buf;                             /* copy mode data buffer */
-    struct iovec *iov;
-    xengnttab_grant_copy_segment_t *copy;
-    uint32_t *refs;                           /* map mode */
-    void *mapped;                             /* map mode: current mapping */
-    unsigned nr_mapped;
+    struct slot_tmf tmf;
+    struct slot_data data;                    /* datapath.c's */
 };
 
 struct ring_stats {
