@@ -19,16 +19,22 @@
 #include "uevents.h"
 #include "worker.h"
 #include "xsutil.h"
+#include "xswatch.h"
+
+/* The fds the control loop waits on, by name. */
+enum control_fd { FD_XENSTORE, FD_SIGNALS, FD_DRAINED, FD_UEVENTS, FD_COUNT };
 
 struct control {
     const struct pvscsid_config *cfg;
     struct xs_handle *xs;
+    struct xswatch_set watches;
     struct device_env env;
     struct worker **workers;
     unsigned nr_workers, next_worker;
     struct device *devices;
     unsigned draining;              /* destroyed devices still draining */
     struct detach_sink sink;
+    bool sink_ready;
     /* Held by the control thread while it changes devices, and by the
      * management thread while it reads their counters. */
     pthread_mutex_t lock;
@@ -36,6 +42,8 @@ struct control {
     /* SCSI devices coming and going (whole-HBA mode follows them). */
     struct uevents *uevents;
     char root[XSU_PATH_MAX];        /* /local/domain/<be>/backend/vscsi */
+    struct pollfd pfd[FD_COUNT];
+    uint64_t watchdog_us, last_ping_us; /* systemd watchdog (0: off) */
 };
 
 static struct worker *pick_worker(void *ctx)
@@ -156,26 +164,26 @@ static void check_domains(struct control *c)
     }
 }
 
-static void on_watch(struct control *c, const char *path, const char *token)
+/* @introduceDomain: configured LUNs of a domain that just appeared. */
+static void on_domain_introduced(void *ctx, const char *path)
 {
-    if (strcmp(token, "introduce") == 0) {
-        autoattach_run(c->cfg->autoattach, c->xs, c->cfg->backend_domid);
-        return;
-    }
-    if (strcmp(token, "release") == 0) {
-        check_domains(c);
-        return;
-    }
-    if (strncmp(token, "fe:", 3) == 0) {
-        unsigned domid, devid;
-        if (sscanf(token, "fe:%u:%u", &domid, &devid) == 2 && find_device(c, (uint16_t)domid, devid))
-            touch_device(c, (uint16_t)domid, devid);
-        return;
-    }
-    /* Under backend/vscsi: <domid>/<devid>/... concerns one device; the
-     * root or a <domid> directory itself means "rescan". */
-    if (strncmp(path, c->root, strlen(c->root)) != 0)
-        return;
+    struct control *c = ctx;
+    (void)path;
+    autoattach_run(c->cfg->autoattach, c->xs, c->cfg->backend_domid);
+}
+
+/* @releaseDomain: a domain went away. */
+static void on_domain_released(void *ctx, const char *path)
+{
+    (void)path;
+    check_domains(ctx);
+}
+
+/* Under backend/vscsi: <domid>/<devid>/... concerns one device; the root
+ * or a <domid> directory itself means "rescan". */
+static void on_backend_changed(void *ctx, const char *path)
+{
+    struct control *c = ctx;
     unsigned domid, devid;
     if (xsu_parse_device_path(path, c->root, &domid, &devid))
         touch_device(c, (uint16_t)domid, devid);
@@ -265,147 +273,174 @@ static int setup_signals(void)
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int control_run(const struct pvscsid_config *cfg)
+/* SIGHUP rescans; SIGTERM/SIGINT end the loop (false). */
+static bool on_signal(struct control *c)
 {
-    struct control c = {.cfg = cfg};
-    int rc = 1;
-    pthread_mutex_init(&c.lock, NULL);
+    struct signalfd_siginfo si;
+    if (read(c->pfd[FD_SIGNALS].fd, &si, sizeof(si)) != sizeof(si))
+        return true;
+    if (si.ssi_signo != SIGHUP) {
+        log_info("signal %u: shutting down", si.ssi_signo);
+        return false;
+    }
+    mgmt_server_devices_changed(c->mgmt);
+    pthread_mutex_lock(&c->lock);
+    autoattach_run(c->cfg->autoattach, c->xs, c->cfg->backend_domid);
+    rescan(c);
+    pthread_mutex_unlock(&c->lock);
+    return true;
+}
+
+/* Alive means the control loop turns and every worker answers a message:
+ * a stuck worker stops the pings. At most two per interval. */
+static void watchdog_tick(struct control *c)
+{
+    if (!c->watchdog_us)
+        return;
+    uint64_t now = now_us();
+    if (now - c->last_ping_us < c->watchdog_us / 2)
+        return;
+    for (unsigned i = 0; i < c->nr_workers; i++)
+        worker_ping(c->workers[i]);
+    sd_notify(0, "WATCHDOG=1");
+    c->last_ping_us = now;
+}
+
+/* Everything the loop needs, in order; on failure what was set up is
+ * undone by control_teardown. 0 or -1. */
+static int control_setup(struct control *c)
+{
+    const struct pvscsid_config *cfg = c->cfg;
     /* Block the signals before any thread starts, so workers inherit it. */
     int sfd = setup_signals();
+    c->pfd[FD_SIGNALS] = (struct pollfd){.fd = sfd, .events = POLLIN};
     if (sfd < 0) {
         log_err("signals: %s", strerror(errno));
-        return 1;
+        return -1;
     }
-    c.xs = xs_open(0);
-    if (!c.xs) {
+    c->xs = xs_open(0);
+    if (!c->xs) {
         log_err("cannot connect to xenstore: %s", strerror(errno));
-        goto out_sfd;
+        return -1;
     }
-    if (detach_sink_init(&c.sink) < 0) {
+    xswatch_set_init(&c->watches, c->xs);
+    c->pfd[FD_XENSTORE] = (struct pollfd){.fd = xs_fileno(c->xs), .events = POLLIN};
+    if (detach_sink_init(&c->sink) < 0) {
         log_err("eventfd: %s", strerror(errno));
-        goto out_xs;
+        return -1;
     }
-    c.env = (struct device_env){.xs = c.xs, .cfg = cfg, .pick_worker = pick_worker, .ctx = &c,
-                                .sink = &c.sink};
-    if (xsu_backend_root(c.root, cfg->backend_domid) < 0)
-        goto out_sink;
-    c.workers = calloc(cfg->workers, sizeof(*c.workers));
-    if (!c.workers)
-        goto out_sink;
-    for (; c.nr_workers < cfg->workers; c.nr_workers++) {
-        c.workers[c.nr_workers] = worker_start(c.nr_workers, cfg);
-        if (!c.workers[c.nr_workers]) {
-            log_err("cannot start worker %u: %s", c.nr_workers, strerror(errno));
-            goto out_workers;
+    c->sink_ready = true;
+    c->pfd[FD_DRAINED] = (struct pollfd){.fd = c->sink.efd, .events = POLLIN};
+    c->env = (struct device_env){.xs = c->xs, .watches = &c->watches, .cfg = cfg,
+                                 .pick_worker = pick_worker, .ctx = c, .sink = &c->sink};
+    if (xsu_backend_root(c->root, cfg->backend_domid) < 0)
+        return -1;
+    c->workers = calloc(cfg->workers, sizeof(*c->workers));
+    if (!c->workers)
+        return -1;
+    for (; c->nr_workers < cfg->workers; c->nr_workers++) {
+        c->workers[c->nr_workers] = worker_start(c->nr_workers, cfg);
+        if (!c->workers[c->nr_workers]) {
+            log_err("cannot start worker %u: %s", c->nr_workers, strerror(errno));
+            return -1;
         }
     }
-    if (!xs_watch(c.xs, c.root, "be") || !xs_watch(c.xs, "@releaseDomain", "release") ||
-        (cfg->autoattach && !xs_watch(c.xs, "@introduceDomain", "introduce"))) {
-        log_err("cannot watch %s: %s", c.root, strerror(errno));
-        goto out_workers;
+    if (!xswatch_add(&c->watches, c->root, on_backend_changed, c) ||
+        !xswatch_add(&c->watches, "@releaseDomain", on_domain_released, c) ||
+        (cfg->autoattach &&
+         !xswatch_add(&c->watches, "@introduceDomain", on_domain_introduced, c))) {
+        log_err("cannot watch %s: %s", c->root, strerror(errno));
+        return -1;
     }
-    log_info("serving %s with %u worker%s, %s datapath, feature-sg-grant %u", c.root,
-             c.nr_workers, c.nr_workers == 1 ? "" : "s",
+    log_info("serving %s with %u worker%s, %s datapath, feature-sg-grant %u", c->root,
+             c->nr_workers, c->nr_workers == 1 ? "" : "s",
              cfg->datapath == DATAPATH_MAP ? "grant map" : "grant copy", cfg->max_segments);
-    if (start_mgmt(&c) < 0)
-        goto out_workers;
+    if (start_mgmt(c) < 0)
+        return -1;
     /* Listening before the first scan: nothing falls in between. */
-    int ufd = start_uevents(&c);
-    pthread_mutex_lock(&c.lock);
-    autoattach_run(cfg->autoattach, c.xs, cfg->backend_domid);
-    rescan(&c);
-    pthread_mutex_unlock(&c.lock);
+    c->pfd[FD_UEVENTS] = (struct pollfd){.fd = start_uevents(c), .events = POLLIN};
+    pthread_mutex_lock(&c->lock);
+    autoattach_run(cfg->autoattach, c->xs, cfg->backend_domid);
+    rescan(c);
+    pthread_mutex_unlock(&c->lock);
+    if (sd_watchdog_enabled(0, &c->watchdog_us) <= 0)
+        c->watchdog_us = 0;
     /* Under systemd (Type=notify): ready once the watches are set. */
-    sd_notifyf(0, "READY=1\nSTATUS=serving %s", c.root);
-    uint64_t watchdog_us = 0;
-    if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
-        watchdog_us = 0;
-    int poll_ms = watchdog_us ? (int)(watchdog_us / 2000) : -1;
-    uint64_t last_ping_us = 0;
+    sd_notifyf(0, "READY=1\nSTATUS=serving %s", c->root);
+    return 0;
+}
 
-    struct pollfd pfd[4] = {{.fd = xs_fileno(c.xs), .events = POLLIN},
-                            {.fd = sfd, .events = POLLIN},
-                            {.fd = c.sink.efd, .events = POLLIN},
-                            {.fd = ufd, .events = POLLIN}};
+/* Shutdown: the management API goes first (nothing may ask about devices
+ * being torn down), then what is in flight is answered and every device
+ * closed. The frontends see us gone; xenstore states stay for a restarted
+ * daemon. */
+static void control_drain_all(struct control *c)
+{
+    sd_notify(0, "STOPPING=1");
+    mgmt_server_stop(c->mgmt);
+    c->mgmt = NULL;
+    while (c->devices)
+        remove_device(c, c->devices, true);
+    while (c->draining > 0) {
+        struct pollfd p = {.fd = c->sink.efd, .events = POLLIN};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            break;
+        take_drained(c);
+    }
+}
+
+static void control_teardown(struct control *c)
+{
+    uevents_close(c->uevents);
+    mgmt_server_stop(c->mgmt);
+    for (unsigned i = 0; i < c->nr_workers; i++)
+        worker_stop(c->workers[i]);
+    free(c->workers);
+    if (c->sink_ready)
+        detach_sink_destroy(&c->sink);
+    if (c->xs) {
+        xswatch_set_destroy(&c->watches);
+        xs_close(c->xs);
+    }
+    if (c->pfd[FD_SIGNALS].fd >= 0)
+        close(c->pfd[FD_SIGNALS].fd);
+    pthread_mutex_destroy(&c->lock);
+}
+
+int control_run(const struct pvscsid_config *cfg)
+{
+    struct control c = {.cfg = cfg, .pfd[FD_SIGNALS].fd = -1};
+    pthread_mutex_init(&c.lock, NULL);
+    int rc = 1;
+    if (control_setup(&c) < 0)
+        goto out;
+    int poll_ms = c.watchdog_us ? (int)(c.watchdog_us / 2000) : -1;
     for (;;) {
-        int n = poll(pfd, 4, poll_ms);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        int n = poll(c.pfd, FD_COUNT, poll_ms);
+        if (n < 0 && errno != EINTR) {
             log_err("poll: %s", strerror(errno));
             break;
         }
-        if (watchdog_us) {
-            /* Alive means the control loop turns and every worker answers
-             * a message: a stuck worker stops the pings. At most two per
-             * interval, however many events arrive. */
-            uint64_t now = now_us();
-            if (now - last_ping_us >= watchdog_us / 2) {
-                for (unsigned i = 0; i < c.nr_workers; i++)
-                    worker_ping(c.workers[i]);
-                sd_notify(0, "WATCHDOG=1");
-                last_ping_us = now;
-            }
-        }
-        if (n == 0)
+        watchdog_tick(&c);
+        if (n <= 0)
             continue;
-        if (pfd[1].revents) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-                if (si.ssi_signo == SIGHUP) {
-                    mgmt_server_devices_changed(c.mgmt);
-                    pthread_mutex_lock(&c.lock);
-                    autoattach_run(cfg->autoattach, c.xs, cfg->backend_domid);
-                    rescan(&c);
-                    pthread_mutex_unlock(&c.lock);
-                    continue;
-                }
-                log_info("signal %u: shutting down", si.ssi_signo);
-                rc = 0;
-                break;
-            }
+        if (c.pfd[FD_SIGNALS].revents && !on_signal(&c)) {
+            rc = 0;
+            break;
         }
         pthread_mutex_lock(&c.lock);
-        if (pfd[2].revents)
+        if (c.pfd[FD_DRAINED].revents)
             take_drained(&c);
-        if (pfd[3].revents && uevents_take(c.uevents)) {
+        if (c.pfd[FD_UEVENTS].revents && uevents_take(c.uevents)) {
             mgmt_server_devices_changed(c.mgmt);
             rescan(&c);
         }
-        char **w;
-        while ((w = xs_check_watch(c.xs)) != NULL) {
-            on_watch(&c, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
-            free(w);
-        }
+        if (c.pfd[FD_XENSTORE].revents)
+            xswatch_dispatch(&c.watches);
         pthread_mutex_unlock(&c.lock);
     }
-    sd_notify(0, "STOPPING=1");
-    /* The management API goes first: nothing may ask about devices that
-     * are being torn down. */
-    mgmt_server_stop(c.mgmt);
-    c.mgmt = NULL;
-    /* Shutdown: answer what is in flight, then close every device. The
-     * frontends see us gone; xenstore states stay for a restarted daemon. */
-    while (c.devices)
-        remove_device(&c, c.devices, true);
-    while (c.draining > 0) {
-        struct pollfd p = {.fd = c.sink.efd, .events = POLLIN};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
-            break;
-        take_drained(&c);
-    }
-out_workers:
-    uevents_close(c.uevents);
-    mgmt_server_stop(c.mgmt);
-    for (unsigned i = 0; i < c.nr_workers; i++)
-        worker_stop(c.workers[i]);
-    free(c.workers);
-out_sink:
-    detach_sink_destroy(&c.sink);
-out_xs:
-    xs_close(c.xs);
-out_sfd:
-    close(sfd);
-    pthread_mutex_destroy(&c.lock);
+    control_drain_all(&c);
+out:
+    control_teardown(&c);
     return rc;
 }

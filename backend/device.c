@@ -204,6 +204,17 @@ static void free_ring(struct device *d)
 
 /* ---- the state machine -------------------------------------------------------- */
 
+/* The frontend's state changed. A device whose backend directory is gone
+ * is left alone: the backend watch removes it, and a write now would
+ * bring its nodes back. */
+static void frontend_changed(void *ctx, const char *path)
+{
+    struct device *d = ctx;
+    (void)path;
+    if (device_exists(d))
+        device_changed(d);
+}
+
 static bool read_frontend(struct device *d)
 {
     if (d->fe_path[0])
@@ -221,12 +232,9 @@ static bool read_frontend(struct device *d)
     char path[XSU_PATH_MAX];
     if (xsu_path(path, "%s/state", d->fe_path) < 0)
         return false;
-    snprintf(d->fe_watch_token, sizeof(d->fe_watch_token), "fe:%u:%u", (unsigned)d->domid,
-             (unsigned)d->devid);
-    d->fe_watched = xs_watch(d->env->xs, path, d->fe_watch_token);
-    if (!d->fe_watched)
-        log_err("%s: watch %s: %s", d->name, path,
-                strerror(errno));
+    d->fe_watch = xswatch_add(d->env->watches, path, frontend_changed, d);
+    if (!d->fe_watch)
+        log_err("%s: watch %s: %s", d->name, path, strerror(errno));
     return true;
 }
 
@@ -346,12 +354,7 @@ struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t
 static void free_device(struct device *d)
 {
     hba_follow_free(&d->hba);
-    if (d->fe_watched) {
-        char path[XSU_PATH_MAX];
-        if (xsu_path(path, "%s/state", d->fe_path) == 0 && !xs_unwatch(d->env->xs, path, d->fe_watch_token))
-            log_warn("%s: unwatch: %s", d->name,
-                     strerror(errno));
-    }
+    xswatch_remove(d->env->watches, d->fe_watch);
     free(d);
 }
 

@@ -18,9 +18,11 @@
 #include "log.h"
 #include "worker.h"
 #include "xsutil.h"
+#include "xswatch.h"
 
 struct device_env {
     struct xs_handle *xs;
+    struct xswatch_set *watches;    /* the frontend state watch goes here */
     const struct pvscsid_config *cfg;
     /* Picks the worker for a newly connected ring. */
     struct worker *(*pick_worker)(void *ctx);
@@ -36,8 +38,7 @@ struct device {
     char name[LOG_DEVICE_NAME_MAX]; /* "vscsi-<domid>/<devid>" in every log line */
     char be_path[XSU_PATH_MAX];
     char fe_path[XSU_PATH_MAX];     /* from the backend's "frontend" node */
-    char fe_watch_token[48];
-    bool fe_watched;
+    struct xswatch *fe_watch;       /* the frontend's state node */
     bool probed;                    /* feature-sg-grant written */
     int state;                      /* backend state we last wrote */
     bool domain_was_introduced;     /* for @releaseDomain */
