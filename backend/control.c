@@ -118,21 +118,11 @@ static void touch_device(struct control *c, uint16_t domid, uint32_t devid)
 /* Full rescan of backend/vscsi: new devices, vanished ones, every state. */
 static void rescan(struct control *c)
 {
-    unsigned nd = 0;
-    char **doms = xs_directory(c->xs, XBT_NULL, c->root, &nd);
-    for (unsigned i = 0; doms && i < nd; i++) {
-        unsigned domid, devid;
-        char path[XSU_PATH_MAX];
-        if (!xsu_parse_domid(doms[i], &domid) || xsu_path(path, "%s/%u", c->root, domid) < 0)
-            continue;
-        unsigned nv = 0;
-        char **devs = xs_directory(c->xs, XBT_NULL, path, &nv);
-        for (unsigned j = 0; devs && j < nv; j++)
-            if (xsu_parse_devid(devs[j], &devid))
-                touch_device(c, (uint16_t)domid, devid);
-        free(devs);
-    }
-    free(doms);
+    struct xsu_device *devs;
+    int n = xsu_devices(c->xs, XBT_NULL, c->cfg->backend_domid, &devs);
+    for (int i = 0; i < n; i++)
+        touch_device(c, (uint16_t)devs[i].domid, devs[i].devid);
+    free(devs);
     /* Devices whose directory is gone. */
     struct device *d = c->devices;
     while (d) {

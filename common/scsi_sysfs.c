@@ -157,8 +157,7 @@ int scsi_sysfs_nodes(int devfd, char *out, size_t cap)
     return 0;
 }
 
-/* "sg" followed by 1 to 10 decimal digits. */
-static bool is_sg_name(const char *s)
+bool scsi_sysfs_is_sg_name(const char *s)
 {
     if (strncmp(s, "sg", 2) != 0)
         return false;
@@ -191,7 +190,7 @@ int scsi_sysfs_sg_node(const char *root, const char *hctl, char *out, size_t cap
             r = errno ? -errno : 0;
             break;
         }
-        if (!is_sg_name(de->d_name))
+        if (!scsi_sysfs_is_sg_name(de->d_name))
             continue;
         if (found++ == 0)
             memcpy(sg, de->d_name, strlen(de->d_name) + 1);

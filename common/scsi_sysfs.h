@@ -14,6 +14,7 @@
 #ifndef PVSCSID_SCSI_SYSFS_H
 #define PVSCSID_SCSI_SYSFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Room for a driver name or one node name (kernel names are short). */
@@ -34,6 +35,9 @@ int scsi_sysfs_driver(int devfd, char *out, size_t cap);
  * (-ENAMETOOLONG when they do not fit cap, out then "").
  */
 int scsi_sysfs_nodes(int devfd, char *out, size_t cap);
+
+/* "sg" followed by 1 to 10 decimal digits: an sg node's name. */
+bool scsi_sysfs_is_sg_name(const char *name);
 
 /*
  * The sg node ("sgN") of SCSI device `hctl` ("H:C:T:L") under

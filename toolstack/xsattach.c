@@ -59,64 +59,58 @@ struct lun_scan {
     unsigned nclosed;
 };
 
+/* Checks the LUNs of one vscsi device. 0, or 1 (refused, res set). */
+static int check_device_luns(struct xs_handle *xs, xs_transaction_t t,
+                             const struct attach_args *a, struct lun_scan *ls,
+                             const struct xsu_device *dev)
+{
+    char vdir[XSU_PATH_MAX];
+    if (xsu_backend_dir(vdir, a->be, dev->domid, dev->devid) < 0)
+        return 0;
+    bool ours = dev->domid == a->fe && dev->devid == a->v->host;
+    unsigned *luns;
+    int nl = xsu_lun_indexes(xs, t, vdir, &luns);
+    int r = 0;
+    for (int k = 0; k < nl && r == 0; k++) {
+        char d[XSU_PATH_MAX];
+        unsigned idx = luns[k];
+        if (xsu_lun_dir(d, vdir, idx) < 0)
+            continue;
+        long st = xsu_read_uint(xs, t, d, "state");
+        char *p = xsu_read(xs, t, d, "p-dev");
+        char *v = xsu_read(xs, t, d, "v-dev");
+        struct vscsi_hctl vh;
+        if (ours && idx + 1 > ls->next_index)
+            ls->next_index = idx + 1;
+        if (st == ST_CLOSED) {
+            if (ours && ls->nclosed < sizeof(ls->closed) / sizeof(ls->closed[0]))
+                ls->closed[ls->nclosed++] = idx;
+        } else if (p && same_pdev(p, a->p_dev)) {
+            a->res->status = XSA_PDEV_ASSIGNED;
+            a->res->other_domid = dev->domid;
+            r = 1;
+        } else if (dev->domid == a->fe && v && vscsi_hctl_parse(v, &vh) == 0 &&
+                   vscsi_hctl_equal(&vh, a->v)) {
+            a->res->status = XSA_HCTL_TAKEN;
+            r = 1;
+        }
+        free(p);
+        free(v);
+    }
+    free(luns);
+    return r;
+}
+
 /* Checks every LUN of every domain. 0, 1 (refused, res set) or -errno. */
 static int check_luns(struct xs_handle *xs, xs_transaction_t t, const struct attach_args *a,
                       struct lun_scan *ls)
 {
-    char base[XSU_PATH_MAX];
-    unsigned nd = 0;
-    if (xsu_backend_root(base, a->be) < 0)
-        return -ENAMETOOLONG;
-    char **doms = xs_directory(xs, t, base, &nd);
-    if (!doms)
-        return errno == ENOENT ? 0 : -errno;
-    int r = 0;
-    for (unsigned i = 0; i < nd && r == 0; i++) {
-        char ddir[XSU_PATH_MAX];
-        unsigned nv = 0;
-        unsigned domid;
-        if (!xsu_parse_domid(doms[i], &domid) || xsu_path(ddir, "%s/%u", base, domid) < 0)
-            continue;
-        char **devids = xs_directory(xs, t, ddir, &nv);
-        for (unsigned j = 0; devids && j < nv && r == 0; j++) {
-            char vdir[XSU_PATH_MAX];
-            unsigned devid;
-            if (!xsu_parse_devid(devids[j], &devid) || xsu_backend_dir(vdir, a->be, domid, devid) < 0)
-                continue;
-            bool ours = domid == a->fe && devid == a->v->host;
-            unsigned *luns;
-            int nl = xsu_lun_indexes(xs, t, vdir, &luns);
-            for (int k = 0; k < nl && r == 0; k++) {
-                char d[XSU_PATH_MAX];
-                unsigned idx = luns[k];
-                if (xsu_lun_dir(d, vdir, idx) < 0)
-                    continue;
-                long st = xsu_read_uint(xs, t, d, "state");
-                char *p = xsu_read(xs, t, d, "p-dev");
-                char *v = xsu_read(xs, t, d, "v-dev");
-                struct vscsi_hctl vh;
-                if (ours && idx + 1 > ls->next_index)
-                    ls->next_index = idx + 1;
-                if (st == ST_CLOSED) {
-                    if (ours && ls->nclosed < sizeof(ls->closed) / sizeof(ls->closed[0]))
-                        ls->closed[ls->nclosed++] = idx;
-                } else if (p && same_pdev(p, a->p_dev)) {
-                    a->res->status = XSA_PDEV_ASSIGNED;
-                    a->res->other_domid = (unsigned)domid;
-                    r = 1;
-                } else if (domid == a->fe && v && vscsi_hctl_parse(v, &vh) == 0 &&
-                           vscsi_hctl_equal(&vh, a->v)) {
-                    a->res->status = XSA_HCTL_TAKEN;
-                    r = 1;
-                }
-                free(p);
-                free(v);
-            }
-            free(luns);
-        }
-        free(devids);
-    }
-    free(doms);
+    struct xsu_device *devs;
+    int nd = xsu_devices(xs, t, a->be, &devs);
+    int r = nd < 0 ? nd : 0;
+    for (int i = 0; i < nd && r == 0; i++)
+        r = check_device_luns(xs, t, a, ls, &devs[i]);
+    free(devs);
     return r;
 }
 

@@ -245,6 +245,52 @@ int xsu_gather(struct xs_handle *xs, xs_transaction_t t, const char *dir, ...)
     return r;
 }
 
+int xsu_devices(struct xs_handle *xs, xs_transaction_t t, unsigned be, struct xsu_device **out)
+{
+    char root[XSU_PATH_MAX];
+    *out = NULL;
+    if (xsu_backend_root(root, be) < 0)
+        return -ENAMETOOLONG;
+    unsigned nd = 0;
+    char **doms = xs_directory(xs, t, root, &nd);
+    if (!doms)
+        return errno == ENOENT ? 0 : -errno;
+    struct xsu_device *list = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    for (unsigned i = 0; i < nd && r == 0; i++) {
+        unsigned domid, nv = 0;
+        char dir[XSU_PATH_MAX];
+        if (!xsu_parse_domid(doms[i], &domid) || xsu_path(dir, "%s/%u", root, domid) < 0)
+            continue;
+        char **devs = xs_directory(xs, t, dir, &nv);
+        for (unsigned j = 0; devs && j < nv && r == 0; j++) {
+            unsigned devid;
+            if (!xsu_parse_devid(devs[j], &devid))
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 8;
+                struct xsu_device *g = realloc(list, ncap * sizeof(*g));
+                if (!g) {
+                    r = -ENOMEM;
+                    break;
+                }
+                list = g;
+                cap = ncap;
+            }
+            list[n++] = (struct xsu_device){.domid = domid, .devid = devid};
+        }
+        free(devs);
+    }
+    free(doms);
+    if (r < 0 || n == 0) {
+        free(list);
+        return r;
+    }
+    *out = list;
+    return (int)n;
+}
+
 static int cmp_unsigned(const void *a, const void *b)
 {
     unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;

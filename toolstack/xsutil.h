@@ -85,6 +85,14 @@ enum xsu_type { XSU_UINT = 1, XSU_STR };
 int xsu_gather(struct xs_handle *xs, xs_transaction_t t, const char *dir, ...)
     __attribute__((sentinel));
 
+/* Every vscsi device under backend/vscsi of domain be: its <domid>/<devid>
+ * entries with valid names, malloc'd (*out NULL when there are none). The
+ * count, or -errno (0 when backend/vscsi does not exist). */
+struct xsu_device {
+    unsigned domid, devid;
+};
+int xsu_devices(struct xs_handle *xs, xs_transaction_t t, unsigned be, struct xsu_device **out);
+
 /* The indexes N of the "dev-N" entries of a device's vscsi-devs, in
  * ascending order, malloc'd (*out NULL when there are none). Entries of
  * other names are ignored. The count, or -errno (-ENOENT: no vscsi-devs). */

@@ -92,69 +92,52 @@ static int load_luns(struct xs_handle *xs, xs_transaction_t t, const char *vdir,
 static int load_vhosts(struct xs_handle *xs, xs_transaction_t t, unsigned be_domid,
                        struct xsv_view *v)
 {
-    char base[XSU_PATH_MAX];
     size_t hcap = 0, lcap = 0;
-    unsigned nd = 0;
-    if (xsu_backend_root(base, be_domid) < 0)
-        return -ENAMETOOLONG;
-    char **doms = xs_directory(xs, t, base, &nd);
-    if (!doms)
-        return errno == ENOENT ? 0 : -errno;
-    int r = 0;
-    for (unsigned i = 0; i < nd && r == 0; i++) {
-        unsigned domid;
-        if (!xsu_parse_domid(doms[i], &domid))
+    struct xsu_device *devs;
+    int nd = xsu_devices(xs, t, be_domid, &devs);
+    int r = nd < 0 ? nd : 0;
+    for (int i = 0; i < nd && r == 0; i++) {
+        unsigned domid = devs[i].domid, devid = devs[i].devid;
+        const struct xsv_vm *vm = xsv_vm_by_domid(v, domid);
+        char vdir[XSU_PATH_MAX];
+        if (xsu_backend_dir(vdir, be_domid, domid, devid) < 0)
             continue;
-        const struct xsv_vm *vm = xsv_vm_by_domid(v, (unsigned)domid);
-        char ddir[XSU_PATH_MAX];
-        unsigned nv = 0;
-        if (xsu_path(ddir, "%s/%s", base, doms[i]) < 0)
-            continue;
-        char **devids = xs_directory(xs, t, ddir, &nv);
-        for (unsigned j = 0; devids && j < nv && r == 0; j++) {
-            unsigned devid;
-            char vdir[XSU_PATH_MAX];
-            if (!xsu_parse_devid(devids[j], &devid) ||
-                xsu_backend_dir(vdir, be_domid, domid, devid) < 0)
-                continue;
-            struct xsv_vhost *h = grow((void **)&v->host, &v->nhost, &hcap, sizeof(*h));
-            if (!h) {
-                r = -ENOMEM;
+        struct xsv_vhost *h = grow((void **)&v->host, &v->nhost, &hcap, sizeof(*h));
+        if (!h) {
+            r = -ENOMEM;
+            break;
+        }
+        h->domid = (unsigned)domid;
+        h->devid = (unsigned)devid;
+        long st = xsu_read_uint(xs, t, vdir, "state");
+        h->be_state = st < 0 ? -1 : (int)st;
+        h->feature_host = xsu_read_uint(xs, t, vdir, "feature-host") == 1;
+        char *fe = xsu_read(xs, t, vdir, "frontend");
+        st = fe ? xsu_read_uint(xs, t, fe, "state") : -1;
+        h->fe_state = st < 0 ? -1 : (int)st;
+        free(fe);
+        /* A VM gone from /local/domain still has its tree until cleanup. */
+        char gone[UUID_STRLEN];
+        const char *vm_uuid = vm ? vm->uuid : NULL;
+        if (!vm_uuid) {
+            if (uuid5_make(gone, "vm:%u:", domid) < 0) {
+                r = -ENAMETOOLONG;
                 break;
             }
-            h->domid = (unsigned)domid;
-            h->devid = (unsigned)devid;
-            long st = xsu_read_uint(xs, t, vdir, "state");
-            h->be_state = st < 0 ? -1 : (int)st;
-            h->feature_host = xsu_read_uint(xs, t, vdir, "feature-host") == 1;
-            char *fe = xsu_read(xs, t, vdir, "frontend");
-            st = fe ? xsu_read_uint(xs, t, fe, "state") : -1;
-            h->fe_state = st < 0 ? -1 : (int)st;
-            free(fe);
-            /* A VM gone from /local/domain still has its tree until cleanup. */
-            char gone[UUID_STRLEN];
-            const char *vm_uuid = vm ? vm->uuid : NULL;
-            if (!vm_uuid) {
-                if (uuid5_make(gone, "vm:%u:", domid) < 0) {
-                    r = -ENAMETOOLONG;
-                    break;
-                }
-                vm_uuid = gone;
-            }
-            char *u = xsu_read(xs, t, vdir, "uuid");
-            if (u && uuid5_valid(u))
-                strcpy(h->uuid, u);
-            else if (uuid5_make(h->uuid, "dscsi_hba:%s:%u", vm_uuid, devid) < 0)
-                r = -ENAMETOOLONG;
-            free(u);
-            if (r == 0) {
-                struct xsv_vhost copy = *h;   /* load_luns may move nothing here */
-                r = load_luns(xs, t, vdir, vm_uuid, v->nhost - 1, &copy, v, &lcap);
-            }
+            vm_uuid = gone;
         }
-        free(devids);
+        char *u = xsu_read(xs, t, vdir, "uuid");
+        if (u && uuid5_valid(u))
+            strcpy(h->uuid, u);
+        else if (uuid5_make(h->uuid, "dscsi_hba:%s:%u", vm_uuid, devid) < 0)
+            r = -ENAMETOOLONG;
+        free(u);
+        if (r == 0) {
+            struct xsv_vhost copy = *h;   /* load_luns may move nothing here */
+            r = load_luns(xs, t, vdir, vm_uuid, v->nhost - 1, &copy, v, &lcap);
+        }
     }
-    free(doms);
+    free(devs);
     return r;
 }
 

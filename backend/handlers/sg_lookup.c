@@ -57,14 +57,6 @@ static int parse_u32(const char *s, uint32_t *out)
     return 0;
 }
 
-static bool is_sg_name(const char *s)
-{
-    if (strncmp(s, "sg", 2) != 0)
-        return false;
-    size_t n = strspn(s + 2, "0123456789");
-    return n >= 1 && n <= 10 && s[2 + n] == '\0';
-}
-
 static int parse_naa(const char *s, struct sg_pdev *out)
 {
     size_t digits = 0;
@@ -98,7 +90,7 @@ int sg_pdev_parse(const char *pdev, struct sg_pdev *out)
         if (parse_naa(pdev + 4, &p) < 0)
             return -EINVAL;
         p.kind = SG_PDEV_NAA;
-    } else if (strncmp(pdev, "/dev/", 5) == 0 && is_sg_name(pdev + 5)) {
+    } else if (strncmp(pdev, "/dev/", 5) == 0 && scsi_sysfs_is_sg_name(pdev + 5)) {
         p.kind = SG_PDEV_PATH;
     } else {
         return -EINVAL;
@@ -338,7 +330,7 @@ int sg_lookup_type(const char *root, const char *sg_name, int *type)
 
     if (!root)
         root = DEFAULT_ROOT;
-    if (!sg_name || !is_sg_name(sg_name))
+    if (!sg_name || !scsi_sysfs_is_sg_name(sg_name))
         return -EINVAL;
     if (pathf(path, sizeof(path), "%s/class/scsi_generic/%s/device/type", root, sg_name) < 0)
         return -ENAMETOOLONG;
@@ -382,7 +374,7 @@ int sg_lookup_holder(const char *root, const char *sg_name, char *msg, size_t ms
 
     if (!root)
         root = DEFAULT_ROOT;
-    if (!sg_name || !is_sg_name(sg_name))
+    if (!sg_name || !scsi_sysfs_is_sg_name(sg_name))
         return -EINVAL;
     if (pathf(path, sizeof(path), "%s/class/scsi_generic/%s/device", root, sg_name) < 0)
         return -ENAMETOOLONG;

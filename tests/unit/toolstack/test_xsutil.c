@@ -157,5 +157,29 @@ TEST(lun_indexes_sorted_and_filtered)
     free(idx);
 }
 
-TAP_MAIN(paths_are_bounded, parse_uint, read_write, layout_paths, names_have_one_set_of_bounds,
+TEST(devices_under_backend_vscsi)
+{
+    struct xs_handle *xs = xsfix_handle();
+    REQUIRE(xs);
+    struct xsu_device *devs = (struct xsu_device *)1;
+    CHECK_INT_EQ(xsu_devices(xs, XBT_NULL, 77, &devs), 0);   /* no backend/vscsi */
+    CHECK(devs == NULL);
+    REQUIRE(xsu_write(xs, XBT_NULL, "/local/domain/77/backend/vscsi/5/0", "state", "1"));
+    REQUIRE(xsu_write(xs, XBT_NULL, "/local/domain/77/backend/vscsi/5/3", "state", "1"));
+    REQUIRE(xsu_write(xs, XBT_NULL, "/local/domain/77/backend/vscsi/6/1", "state", "1"));
+    REQUIRE(xsu_write(xs, XBT_NULL, "/local/domain/77/backend/vscsi/6/x", "state", "1"));
+    REQUIRE(xsu_write(xs, XBT_NULL, "/local/domain/77/backend/vscsi/40000/1", "state", "1"));
+    int n = xsu_devices(xs, XBT_NULL, 77, &devs);
+    CHECK_INT_EQ(n, 3);
+    unsigned sum_dom = 0, sum_dev = 0;
+    for (int i = 0; i < n; i++) {
+        sum_dom += devs[i].domid;
+        sum_dev += devs[i].devid;
+    }
+    CHECK_INT_EQ(sum_dom, 5 + 5 + 6);
+    CHECK_INT_EQ(sum_dev, 0 + 3 + 1);
+    free(devs);
+}
+
+TAP_MAIN(devices_under_backend_vscsi, paths_are_bounded, parse_uint, read_write, layout_paths, names_have_one_set_of_bounds,
          device_paths, states_printf_gather_exists, lun_indexes_sorted_and_filtered)
