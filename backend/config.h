@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define PVSCSID_DEFAULT_STATE_DIR "/run/pvscsid"
+#define PVSCSID_DEFAULT_STOP_TIMEOUT_S 60
+
 struct autoattach_rule;
 
 enum datapath_mode {
@@ -21,6 +24,10 @@ struct pvscsid_config {
     uint32_t block_size;         /* emulated disks (file:, null:) */
     uint32_t cmd_timeout_s;      /* passthrough default when the guest gives
                                     none; 0: 30 s disks, 3 h everything else */
+    const char *state_dir;       /* ring journals, the instance lock
+                                    ("/run/pvscsid"; "" = no journals) */
+    uint32_t stop_timeout_s;     /* SIGTERM: how long in-flight commands
+                                    may take before the handover */
     bool foreground;
     bool mgmt;                   /* management API on (default) */
     const char *mgmt_socket;     /* NULL: mgmt's default (/run/pvscsid/xapi.sock) */

@@ -98,6 +98,10 @@ static bool apply(struct load *l, const char *section, const char *key, const ch
             c->cmd_timeout_s = (uint32_t)x;
         else if (!strcmp(key, "sysfs-root") && v[0] == '/')
             c->sysfs_root = keep(v);
+        else if (!strcmp(key, "state-dir") && (v[0] == '/' || v[0] == '\0'))
+            c->state_dir = keep(v);
+        else if (!strcmp(key, "stop-timeout") && uint_in(v, 0, 86400, &x))
+            c->stop_timeout_s = (uint32_t)x;
         else if (!strcmp(key, "log-level") && log_parse_level(v, l->level))
             ;
         else

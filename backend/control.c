@@ -14,6 +14,7 @@
 #include "autoattach.h"
 #include "control.h"
 #include "mgmt.h"
+#include "state_dir.h"
 #include "device.h"
 #include "log.h"
 #include "uevents.h"
@@ -43,6 +44,7 @@ struct control {
     struct uevents *uevents;
     char root[XSU_PATH_MAX];        /* /local/domain/<be>/backend/vscsi */
     struct pollfd pfd[FD_COUNT];
+    int lock_fd;                        /* held: one pvscsid per state dir */
     uint64_t watchdog_us, last_ping_us; /* systemd watchdog (0: off) */
 };
 
@@ -86,6 +88,11 @@ static void take_drained(struct control *c)
             c->draining--;
         rs = next;
     }
+}
+
+static bool device_known(void *ctx, unsigned domid, unsigned devid)
+{
+    return find_device(ctx, (uint16_t)domid, devid) != NULL;
 }
 
 /* Looks at one device: creates it if new, forgets it if its directory went
@@ -301,6 +308,8 @@ static void watchdog_tick(struct control *c)
 static int control_setup(struct control *c)
 {
     const struct pvscsid_config *cfg = c->cfg;
+    if (cfg->state_dir && cfg->state_dir[0] && (c->lock_fd = state_dir_lock(cfg->state_dir)) < 0)
+        return -1;
     /* Block the signals before any thread starts, so workers inherit it. */
     int sfd = setup_signals();
     c->pfd[FD_SIGNALS] = (struct pollfd){.fd = sfd, .events = POLLIN};
@@ -352,6 +361,8 @@ static int control_setup(struct control *c)
     pthread_mutex_lock(&c->lock);
     autoattach_run(cfg->autoattach, c->xs, cfg->backend_domid);
     rescan(c);
+    if (cfg->state_dir && cfg->state_dir[0])
+        state_dir_forget_journals(cfg->state_dir, device_known, c);
     pthread_mutex_unlock(&c->lock);
     if (sd_watchdog_enabled(0, &c->watchdog_us) <= 0)
         c->watchdog_us = 0;
@@ -360,23 +371,45 @@ static int control_setup(struct control *c)
     return 0;
 }
 
-/* Shutdown: the management API goes first (nothing may ask about devices
- * being torn down), then what is in flight is answered and every device
- * closed. The frontends see us gone; xenstore states stay for a restarted
- * daemon. */
-static void control_drain_all(struct control *c)
+/* SIGTERM (systemctl restart, an upgrade): every ring is handed over to
+ * the next pvscsid. The management API goes first (nothing may ask about
+ * devices being torn down); then each ring stops taking requests, the
+ * commands in flight finish and are answered, and the ring is let go with
+ * its journal; requests queued meanwhile wait in the ring for the next
+ * process. xenstore is left as it is: the frontends stay Connected. Past
+ * stop_timeout_s the process leaves anyway, and the next one deals with
+ * the commands still running as after a crash. */
+static void control_hand_over_all(struct control *c)
 {
     sd_notify(0, "STOPPING=1");
     mgmt_server_stop(c->mgmt);
     c->mgmt = NULL;
-    while (c->devices)
-        remove_device(c, c->devices, true);
+    unsigned rings = 0;
+    while (c->devices) {
+        struct device *d = c->devices;
+        c->devices = d->next;
+        rings += d->rs != NULL;
+        if (!device_handover(d))
+            c->draining++;
+    }
+    uint64_t deadline = now_us() + (uint64_t)c->cfg->stop_timeout_s * 1000000u;
     while (c->draining > 0) {
+        uint64_t now = now_us();
+        if (now >= deadline) {
+            log_warn("%u ring%s still running commands after %u s: leaving them to the next "
+                     "pvscsid, which answers them as after a crash", c->draining,
+                     c->draining == 1 ? "" : "s", c->cfg->stop_timeout_s);
+            /* Workers still own those rings: nothing may be freed. The
+             * kernel closes the descriptors; the journals stay. */
+            _exit(0);
+        }
         struct pollfd p = {.fd = c->sink.efd, .events = POLLIN};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+        int ms = (int)((deadline - now) / 1000u) + 1;
+        if (poll(&p, 1, ms) < 0 && errno != EINTR)
             break;
         take_drained(c);
     }
+    log_info("%u ring%s handed over", rings, rings == 1 ? "" : "s");
 }
 
 static void control_teardown(struct control *c)
@@ -394,12 +427,14 @@ static void control_teardown(struct control *c)
     }
     if (c->pfd[FD_SIGNALS].fd >= 0)
         close(c->pfd[FD_SIGNALS].fd);
+    if (c->lock_fd >= 0)
+        close(c->lock_fd);
     pthread_mutex_destroy(&c->lock);
 }
 
 int control_run(const struct pvscsid_config *cfg)
 {
-    struct control c = {.cfg = cfg, .pfd[FD_SIGNALS].fd = -1};
+    struct control c = {.cfg = cfg, .pfd[FD_SIGNALS].fd = -1, .lock_fd = -1};
     pthread_mutex_init(&c.lock, NULL);
     int rc = 1;
     if (control_setup(&c) < 0)
@@ -429,7 +464,7 @@ int control_run(const struct pvscsid_config *cfg)
             xswatch_dispatch(&c.watches);
         pthread_mutex_unlock(&c.lock);
     }
-    control_drain_all(&c);
+    control_hand_over_all(&c);
 out:
     control_teardown(&c);
     return rc;

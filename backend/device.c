@@ -80,6 +80,16 @@ static int open_lun(struct device *d, const char *dir, unsigned index, struct vs
     return r;
 }
 
+/* The LUN table: before the ring is handed to its worker (a connect builds
+ * it whole first, so no request meets a LUN not yet added), this thread
+ * owns it; after, the worker does and is asked. */
+static bool lun_present(struct device *d, unsigned index)
+{
+    struct ring_state *rs = d->rs;
+    return rs->worker ? worker_has_lun(rs->worker, rs, index)
+                      : ring_state_find_index(rs, index) != NULL;
+}
+
 static int add_lun(struct device *d, const char *dir, unsigned index)
 {
     struct vscsi_hctl vdev;
@@ -87,7 +97,9 @@ static int add_lun(struct device *d, const char *dir, unsigned index)
     int r = open_lun(d, dir, index, &vdev, &lun);
     if (r < 0)
         return r;
-    r = worker_add_lun(d->rs->worker, d->rs, index, &vdev, lun);
+    struct ring_state *rs = d->rs;
+    r = rs->worker ? worker_add_lun(rs->worker, rs, index, &vdev, lun)
+                   : ring_state_add_lun(rs, index, &vdev, lun);
     if (r < 0) {
         log_err("%s: dev-%u: %s", d->name, index,
                 r == -EEXIST ? "v-dev already in use" : strerror(-r));
@@ -105,9 +117,13 @@ static void remove_lun(struct device *d, unsigned index)
     }
 }
 
-enum lun_walk { WALK_ADD_OR_DEL, WALK_UPDATE_STATE };
+enum lun_walk {
+    WALK_ADD_OR_DEL,     /* scsiback_do_lun_hotplug: offer new, take down closing */
+    WALK_UPDATE_STATE,   /* the frontend connected: offered LUNs are Connected */
+    WALK_RESUME,         /* a restart: serve what the guest already has, silently */
+};
 
-/* scsiback_do_lun_hotplug: one pass over vscsi-devs. */
+/* One pass over vscsi-devs. */
 static void walk_luns(struct device *d, enum lun_walk op)
 {
     unsigned *indexes;
@@ -118,7 +134,17 @@ static void walk_luns(struct device *d, enum lun_walk op)
         if (xsu_lun_dir(dir, d->be_path, index) < 0)
             continue;
         int st = xsu_read_state(d->env->xs, XBT_NULL, dir, "state");
-        bool present = worker_has_lun(d->rs->worker, d->rs, index);
+        if (op == WALK_RESUME) {
+            /* Offered or connected by the previous pvscsid: the guest has
+             * it or is adding it; the states stay as they are. Others wait
+             * for the reconfiguration that concerns them. */
+            if ((st == XenbusStateInitialised || st == XenbusStateConnected) &&
+                add_lun(d, dir, index) < 0)
+                log_err("%s: dev-%u, which the guest has, cannot be served after the restart: "
+                        "its commands get NO_CONNECT", d->name, index);
+            continue;
+        }
+        bool present = lun_present(d, index);
         if (op == WALK_UPDATE_STATE) {
             if (st == XenbusStateInitialised && present)
                 write_state(d, dir, XenbusStateConnected);
@@ -149,7 +175,12 @@ static void walk_luns(struct device *d, enum lun_walk op)
 
 /* ---- connect / disconnect --------------------------------------------------- */
 
-static int connect_ring(struct device *d)
+/* Maps the ring, builds its LUN table, then hands it to a worker, which
+ * starts serving it. resume: the frontend was connected before (to a
+ * pvscsid that crashed, was restarted or upgraded): the ring continues
+ * where that one left it and the LUNs the guest has are served as they
+ * are. */
+static int connect_ring(struct device *d, bool resume)
 {
     unsigned long ref, port;
     if (xsu_gather(d->env->xs, XBT_NULL, d->fe_path, "ring-ref", XSU_UINT, &ref,
@@ -157,22 +188,31 @@ static int connect_ring(struct device *d)
         log_err("%s: frontend has no valid ring-ref/event-channel", d->name);
         return -EINVAL;
     }
-    d->rs = ring_state_new(d->env->cfg, d->domid, d->devid);
-    if (d->rs)
-        d->rs->feature_host = d->feature_host;
+    struct ring_origin o = {.ring_ref = (uint32_t)ref, .remote_port = (evtchn_port_t)port,
+                            .resume = resume};
+    char dom[XSU_PATH_MAX];
+    char *vm = xsu_domain_dir(dom, d->domid) == 0 ? xsu_read(d->env->xs, XBT_NULL, dom, "vm")
+                                                  : NULL;
+    snprintf(o.vm, sizeof(o.vm), "%s", vm ? vm : "");
+    free(vm);
+    d->rs = ring_state_new(d->env->cfg, d->domid, d->devid, d->max_segments);
     if (!d->rs) {
         log_err("%s: %s", d->name, strerror(errno));
         return -ENOMEM;
     }
-    int r = ring_state_connect(d->rs, (uint32_t)ref, (evtchn_port_t)port);
+    d->rs->feature_host = d->feature_host;
+    int r = ring_state_connect(d->rs, &o);
     if (r < 0) {
         log_err("%s: cannot map ring-ref %lu / bind port %lu: %s", d->name, ref, port, strerror(-r));
         ring_state_free(d->rs);
         d->rs = NULL;
         return r;
     }
+    walk_luns(d, resume ? WALK_RESUME : WALK_ADD_OR_DEL);
     worker_attach(d->env->pick_worker(d->env->ctx), d->rs);
-    log_info("%s: connected (ring-ref %lu, port %lu)", d->name, ref, port);
+    log_info("%s: connected (ring-ref %lu, port %lu, %u LUN%s)%s", d->name, ref, port,
+             d->rs->nr_luns, d->rs->nr_luns == 1 ? "" : "s",
+             resume ? ", taken over from the previous pvscsid" : "");
     return 0;
 }
 
@@ -190,6 +230,8 @@ static void disconnect_ring(struct device *d, bool answer)
 static void free_ring(struct device *d)
 {
     struct ring_state *rs = d->rs;
+    if (!d->handover)
+        ring_state_forget(rs);   /* the ring ended: no one will resume it */
     /* Back on the control thread: close every LUN, unmap, unbind. */
     for (unsigned i = 0; i < rs->nr_luns; i++) {
         rs->luns[i]->lun->ops->close(rs->luns[i]->lun);
@@ -199,7 +241,7 @@ static void free_ring(struct device *d)
     ring_state_free(rs);
     d->rs = NULL;
     d->draining = false;
-    log_info("%s: disconnected", d->name);
+    log_info("%s: %s", d->name, d->handover ? "handed over" : "disconnected");
 }
 
 /* ---- the state machine -------------------------------------------------------- */
@@ -238,14 +280,25 @@ static bool read_frontend(struct device *d)
     return true;
 }
 
+/* Advertises what a ring may carry and waits for the frontend. A device
+ * another pvscsid probed already (a restart) keeps what that one wrote:
+ * the frontend may have read it, and sizes its requests by it. */
 static void probe(struct device *d)
 {
+    d->domain_was_introduced = xs_is_domain_introduced(d->env->xs, d->domid);
+    long adv = xsu_read_uint(d->env->xs, XBT_NULL, d->be_path, "feature-sg-grant");
+    if (d->state >= XenbusStateInitWait && adv >= VSCSIIF_SG_TABLESIZE &&
+        adv <= VSCSI_MAX_SEGMENTS_LIMIT) {
+        d->max_segments = (unsigned)adv;
+        d->probed = true;
+        return;
+    }
     char v[16];
     snprintf(v, sizeof(v), "%u", d->env->cfg->max_segments);
     if (!write_node(d, d->be_path, "feature-sg-grant", v))
         return;
+    d->max_segments = d->env->cfg->max_segments;
     d->probed = true;
-    d->domain_was_introduced = xs_is_domain_introduced(d->env->xs, d->domid);
     switch_state(d, XenbusStateInitWait);
 }
 
@@ -271,13 +324,18 @@ void device_changed(struct device *d)
         break;
     case XenbusStateInitialised:
     case XenbusStateConnected:
+    case XenbusStateReconfiguring:
+    case XenbusStateReconfigured:
         if (!d->rs) {
-            if (connect_ring(d) < 0)
+            /* A frontend past Initialised, or one we told we are
+             * Connected, has a ring another pvscsid served. */
+            bool resume = fe != XenbusStateInitialised || d->state == XenbusStateConnected ||
+                          d->state == XenbusStateReconfiguring ||
+                          d->state == XenbusStateReconfigured;
+            if (connect_ring(d, resume) < 0)
                 break;
-            walk_luns(d, WALK_ADD_OR_DEL);
-            switch_state(d, XenbusStateConnected);
-            if (fe == XenbusStateInitialised)
-                break;
+            if (!resume)
+                switch_state(d, XenbusStateConnected);
         }
         if (fe == XenbusStateConnected) {
             walk_luns(d, WALK_UPDATE_STATE);
@@ -285,6 +343,9 @@ void device_changed(struct device *d)
             /* Whole-HBA mode: keep the LUNs in step with the host. */
             if (d->feature_host)
                 hba_follow_sync(&d->hba, d->env->xs);
+        } else if (fe == XenbusStateReconfiguring && d->state != XenbusStateReconfigured) {
+            walk_luns(d, WALK_ADD_OR_DEL);
+            switch_state(d, XenbusStateReconfigured);
         }
         break;
     case XenbusStateClosing:
@@ -303,12 +364,6 @@ void device_changed(struct device *d)
         if (fe == XenbusStateClosed && d->state == XenbusStateClosed &&
             xsu_read_uint(d->env->xs, XBT_NULL, d->be_path, "online") == 1)
             switch_state(d, XenbusStateInitWait);
-        break;
-    case XenbusStateReconfiguring:
-        if (d->rs && d->state != XenbusStateReconfigured) {
-            walk_luns(d, WALK_ADD_OR_DEL);
-            switch_state(d, XenbusStateReconfigured);
-        }
         break;
     default:
         break;
@@ -348,6 +403,8 @@ struct device *device_new(const struct device_env *env, uint16_t domid, uint32_t
         free(d);
         return NULL;
     }
+    /* Where the device stands: a restarted pvscsid goes on from there. */
+    d->state = xsu_read_state(env->xs, XBT_NULL, d->be_path, "state");
     return d;
 }
 
@@ -367,6 +424,12 @@ bool device_destroy(struct device *d, bool answer)
     }
     disconnect_ring(d, answer);
     return false;
+}
+
+bool device_handover(struct device *d)
+{
+    d->handover = true;
+    return device_destroy(d, true);
 }
 
 bool device_drained(struct device *d)

@@ -39,7 +39,8 @@ struct device {
     char be_path[XSU_PATH_MAX];
     char fe_path[XSU_PATH_MAX];     /* from the backend's "frontend" node */
     struct xswatch *fe_watch;       /* the frontend's state node */
-    bool probed;                    /* feature-sg-grant written */
+    bool probed;                    /* feature-sg-grant written (or adopted) */
+    unsigned max_segments;          /* the feature-sg-grant the frontend sees */
     int state;                      /* backend state we last wrote */
     bool domain_was_introduced;     /* for @releaseDomain */
     bool feature_host;              /* whole-HBA mode (xend HOST mode) */
@@ -47,6 +48,7 @@ struct device {
     struct ring_state *rs;          /* while connected (or draining) */
     bool draining;                  /* ring handed back, not yet returned */
     bool dying;                     /* free once drained */
+    bool handover;                  /* dying for a restart: the journal stays */
     struct device *next;
 };
 
@@ -58,6 +60,11 @@ void device_changed(struct device *d);
  * drop the watch. Returns true when d is freed; false when its ring is
  * still draining: device_drained() frees it later. */
 bool device_destroy(struct device *d, bool answer);
+/* The daemon stops and a new one will take over (SIGTERM): the commands in
+ * flight finish and are answered, requests still queued stay in the ring,
+ * the ring's journal is kept and xenstore is left as it is. Same return
+ * rules as device_destroy. */
+bool device_handover(struct device *d);
 /* Its ring came back from the worker (see struct detach_sink): finishes the
  * disconnect and moves the state machine on. True when d was freed. */
 bool device_drained(struct device *d);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "datapath.h"
@@ -10,18 +11,27 @@
 #include "result.h"
 #include "tmf.h"
 
-static void respond(struct ring_state *rs, uint16_t rqid, int32_t rslt, const uint8_t *sense,
-                    unsigned sense_len, uint32_t residual)
+static unsigned slot_index(const struct slot *s)
 {
+    return (unsigned)(s - s->rs->slots);
+}
+
+/* Writes the slot's response into the ring (published by dispatch_flush). */
+static void respond(struct slot *s, int32_t rslt, const uint8_t *sense, unsigned sense_len,
+                    uint32_t residual)
+{
+    struct ring_state *rs = s->rs;
     if (rs->detaching && !rs->answer_on_detach)
         return;   /* the guest is gone: nobody reads the ring any more */
     struct vscsiif_response rsp;
-    vscsi_response_fill(&rsp, rqid, rslt, sense, sense_len, residual);
+    vscsi_response_fill(&rsp, s->req.raw.rqid, rslt, sense, sense_len, residual);
     if (!vscsi_back_ring_put(&rs->ring, &rsp)) {
         /* Cannot happen: every slot answers one taken request. */
-        log_err("%s: response for rqid %u without a request", rs->name, (unsigned)rqid);
+        log_err("%s: response for rqid %u without a request", rs->name,
+                (unsigned)s->req.raw.rqid);
         return;
     }
+    journal_answered(rs->journal, slot_index(s));
     rs->need_push = true;
 }
 
@@ -37,7 +47,7 @@ static void slot_release(struct slot *s)
     RING_COUNTER_SUB(rs->inflight, 1);
     struct slot *t = tmf_finished(rs, s);
     if (t) {
-        respond(rs, t->req.raw.rqid, t->tmf.answer, NULL, 0, 0);
+        respond(t, t->tmf.answer, NULL, 0, 0);
         slot_release(t);
     }
 }
@@ -47,7 +57,7 @@ static void answer_now(struct slot *s, uint8_t host)
 {
     if (host != XEN_VSCSIIF_RSLT_HOST_OK)
         RING_COUNTER_ADD(s->rs->stats.errors, 1);
-    respond(s->rs, s->req.raw.rqid, vscsi_rslt(host, 0), NULL, 0, s->req.data_len);
+    respond(s, vscsi_rslt(host, 0), NULL, 0, s->req.data_len);
     slot_release(s);
 }
 
@@ -60,7 +70,7 @@ static void cmd_finish(struct slot *s)
     if (s->tmf.end_host) {
         (void)datapath_finish(s, 0);
         RING_COUNTER_ADD(rs->stats.errors, 1);
-        respond(rs, s->req.raw.rqid, vscsi_rslt(s->tmf.end_host, 0), NULL, 0, len);
+        respond(s, vscsi_rslt(s->tmf.end_host, 0), NULL, 0, len);
     } else {
         /* A host-level failure (timeout, error, reset...) says nothing
          * about which bytes arrived: none are passed on. A CHECK CONDITION
@@ -70,16 +80,14 @@ static void cmd_finish(struct slot *s)
                                                                : c->residual;
         if (datapath_finish(s, len - residual) < 0) {
             RING_COUNTER_ADD(rs->stats.errors, 1);
-            respond(rs, s->req.raw.rqid, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0,
-                    len);
+            respond(s, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0, len);
         } else {
             if (c->host != XEN_VSCSIIF_RSLT_HOST_OK || c->status != 0)
                 RING_COUNTER_ADD(rs->stats.errors, 1);
             RING_COUNTER_ADD(rs->stats.bytes, len - residual);
             unsigned sense_len = c->sense_len > sizeof(c->sense) ? sizeof(c->sense)
                                                                  : c->sense_len;
-            respond(rs, s->req.raw.rqid, vscsi_rslt(c->host, c->status), c->sense, sense_len,
-                    residual);
+            respond(s, vscsi_rslt(c->host, c->status), c->sense, sense_len, residual);
         }
     }
     slot_release(s);
@@ -120,6 +128,7 @@ static void start_cdb(struct slot *s, struct io_uring *uring)
     }
     s->lun = e;
     e->inflight++;
+    journal_started(rs->journal, slot_index(s));
     if (e->lun->ops->start(e->lun, c, uring) == LUN_DONE)
         cmd_finish(s);
 }
@@ -135,6 +144,7 @@ static void start_tmf(struct slot *t)
     } else {
         const struct vscsiif_request *raw = &t->req.raw;
         struct lun_entry *e = ring_state_find_lun(rs, raw->channel, raw->id, raw->lun);
+        journal_started(rs->journal, slot_index(t));
         int r = e && e->lun->ops->reset ? e->lun->ops->reset(e->lun) : 0;
         if (r < 0)
             log_warn("%s: reset of %u:%u:%u failed: %s", rs->name, (unsigned)raw->channel,
@@ -142,7 +152,7 @@ static void start_tmf(struct slot *t)
         now = tmf_reset(rs, t, e, r);
     }
     if (now) {
-        respond(rs, t->req.raw.rqid, t->tmf.answer, NULL, 0, 0);
+        respond(t, t->tmf.answer, NULL, 0, 0);
         slot_release(t);
     }
 }
@@ -205,12 +215,82 @@ void dispatch_ring(struct ring_state *rs, struct io_uring *uring)
                 rs->halted = true;
                 return;
             }
-            vscsi_back_ring_take(&rs->ring, &s->req.raw);
+            RING_IDX idx = vscsi_back_ring_take(&rs->ring, &s->req.raw);
             s->busy = true;
             RING_COUNTER_ADD(rs->inflight, 1);
+            journal_take(rs->journal, slot_index(s), idx, &s->req.raw);
             start_request(s, uring);
         }
     } while (vscsi_back_ring_final_check(&rs->ring));
+}
+
+/* A command that may have run before a restart and may not run twice: the
+ * guest is told it failed, with sense its drivers report as an error and
+ * never retry (Linux's midlayer does not retry a CHECK CONDITION of a
+ * passthrough request; sd, st and ch return EIO). A tape gets UNIT
+ * ATTENTION, I_T NEXUS LOSS OCCURRED, which is what happened and makes
+ * Linux's st (6.12 on) refuse I/O until the application repositions; any
+ * other device HARDWARE ERROR, INTERNAL TARGET FAILURE (ch re-issues a
+ * command that got a UNIT ATTENTION). */
+static void answer_lost(struct slot *s, const struct lun_entry *e)
+{
+    bool tape = e && e->lun->peripheral_type == 0x01;
+    uint8_t sense[18] = {0x70, 0, 0, 0, 0, 0, 0, 10};
+    sense[2] = tape ? 0x06 : 0x04;     /* UNIT ATTENTION : HARDWARE ERROR */
+    sense[12] = tape ? 0x29 : 0x44;
+    sense[13] = tape ? 0x07 : 0x00;
+    RING_COUNTER_ADD(s->rs->stats.errors, 1);
+    respond(s, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_OK, VSCSI_STATUS_CHECK_CONDITION), sense,
+            sizeof(sense), s->req.data_len);
+    slot_release(s);
+}
+
+/* "12 (0a 00 00 00 10 00) on 0:0:0:0" for the log. */
+static void describe(const struct slot *s, char *out, size_t len)
+{
+    const struct vscsiif_request *raw = &s->req.raw;
+    int n = snprintf(out, len, "rqid %u (", (unsigned)raw->rqid);
+    unsigned cdb_len = raw->cmd_len <= VSCSIIF_MAX_COMMAND_SIZE ? raw->cmd_len : 0;
+    for (unsigned i = 0; i < cdb_len && n > 0 && (size_t)n < len; i++)
+        n += snprintf(out + n, len - (size_t)n, "%s%02x", i ? " " : "", raw->cmnd[i]);
+    if (n > 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, ") on %u:%u:%u", (unsigned)raw->channel,
+                 (unsigned)raw->id, (unsigned)raw->lun);
+}
+
+void dispatch_restarted(struct ring_state *rs, struct io_uring *uring)
+{
+    for (unsigned i = 0; i < VSCSI_RING_SIZE && rs->nr_restarted; i++) {
+        struct slot *s = &rs->slots[i];
+        if (!s->restarted)
+            continue;
+        s->restarted = false;
+        rs->nr_restarted--;
+        s->lun = NULL;
+        s->tmf = (struct slot_tmf){.ended_by = -1};
+        if (!s->may_have_run) {
+            start_request(s, uring);   /* it never reached a device */
+            continue;
+        }
+        char what[96];
+        describe(s, what, sizeof(what));
+        const struct vscsiif_request *raw = &s->req.raw;
+        struct lun_entry *e = ring_state_find_lun(rs, raw->channel, raw->id, raw->lun);
+        if (raw->act == VSCSIIF_ACT_SCSI_CDB && e && lun_cmd_repeatable(e->lun, raw->cmnd)) {
+            log_info("%s: %s may have run before the restart: run again (harmless here)",
+                     rs->name, what);
+            start_request(s, uring);
+        } else if (raw->act == VSCSIIF_ACT_SCSI_CDB) {
+            log_warn("%s: %s may have run before the restart and may not run twice: "
+                     "answered as failed (lost), not run again", rs->name, what);
+            answer_lost(s, e);
+        } else {
+            log_warn("%s: ABORT/RESET rqid %u was under way at the restart: answered FAILED",
+                     rs->name, (unsigned)raw->rqid);
+            respond(s, XEN_VSCSIIF_RSLT_RESET_FAILED, NULL, 0, 0);
+            slot_release(s);
+        }
+    }
 }
 
 void dispatch_cmd_cqe(struct lun_cmd *cmd, const struct io_uring_cqe *cqe,

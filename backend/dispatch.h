@@ -12,6 +12,10 @@
 
 #include "ring_state.h"
 
+/* Requests a ring took over from the previous pvscsid (ring_takeover.c),
+ * once its LUN table is complete: run, run again where that is harmless,
+ * or answered as lost. */
+void dispatch_restarted(struct ring_state *rs, struct io_uring *uring);
 /* Consumes every request the frontend has queued (until the final check
  * says the ring is empty) and starts each. */
 void dispatch_ring(struct ring_state *rs, struct io_uring *uring);

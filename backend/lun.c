@@ -25,6 +25,47 @@ const struct lun_ops *lun_ops_for_pdev(const char *pdev)
     return NULL;
 }
 
+/* Commands that report and change nothing, on any device type. */
+static bool reports_only(uint8_t op)
+{
+    switch (op) {
+    case 0x00:   /* TEST UNIT READY */
+    case 0x05:   /* READ BLOCK LIMITS (tape) */
+    case 0x12:   /* INQUIRY */
+    case 0x1a:   /* MODE SENSE(6) */
+    case 0x25:   /* READ CAPACITY(10) */
+    case 0x34:   /* READ POSITION (tape); PRE-FETCH(10) on a disk */
+    case 0x4d:   /* LOG SENSE */
+    case 0x5a:   /* MODE SENSE(10) */
+    case 0x9e:   /* SERVICE ACTION IN(16): READ CAPACITY(16)... */
+    case 0xa0:   /* REPORT LUNS */
+    case 0xb8:   /* READ ELEMENT STATUS (changer) */
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool lun_cmd_repeatable(const struct lun *lun, const uint8_t *cdb)
+{
+    if (reports_only(cdb[0]))
+        return true;
+    /* Direct access and simplified direct access (RBC) block devices. */
+    if (lun->peripheral_type != 0x00 && lun->peripheral_type != 0x0e)
+        return false;
+    switch (cdb[0]) {
+    case 0x04:   /* FORMAT UNIT */
+    case 0x3b:   /* WRITE BUFFER (microcode) */
+    case 0x48:   /* SANITIZE */
+    case 0x5f:   /* PERSISTENT RESERVE OUT */
+    case 0x89:   /* COMPARE AND WRITE */
+    case 0xa4:   /* MAINTENANCE OUT */
+        return false;
+    default:
+        return true;
+    }
+}
+
 struct io_uring_sqe *lun_get_sqe(struct io_uring *ring)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(ring);

@@ -100,7 +100,18 @@ struct lun_ops {
 /* Every handler's LUN begins with this. */
 struct lun {
     const struct lun_ops *ops;
+    int peripheral_type;           /* SCSI peripheral device type (0 disk,
+                                      1 tape, 5 CD/DVD, 8 changer...), -1 unknown */
 };
+
+/* May cdb run a second time on lun without harm, e.g. because a restart
+ * cannot tell whether it ran? Commands that only report (TEST UNIT READY,
+ * INQUIRY, MODE/LOG SENSE, READ POSITION...) may on any device; reads and
+ * writes of a disk may (the guest has no answer yet, so nothing it did
+ * since depends on them); anything else on a tape, changer, optical or
+ * unknown device may not, nor disk commands that change state beyond the
+ * blocks they name (reservations, COMPARE AND WRITE, firmware, format). */
+bool lun_cmd_repeatable(const struct lun *lun, const uint8_t *cdb);
 
 /* user_data for a command's SQEs. */
 static inline uint64_t lun_cmd_user_data(struct lun_cmd *cmd)

@@ -28,6 +28,10 @@ static void usage(FILE *f)
             "      --sysfs-root=DIR   where to look up SCSI devices (default /sys)\n"
             "      --cmd-timeout=SECONDS  passthrough timeout when the guest gives none\n"
             "                         (default: 30 for disks, 10800 for tapes and others)\n"
+            "      --state-dir=DIR    ring journals, so a restart resumes every ring\n"
+            "                         (default %s; \"\" for none)\n"
+            "      --stop-timeout=SECONDS  on SIGTERM, how long commands in flight may\n"
+            "                         take before the rings are handed over (default %u)\n"
             "  -m, --mgmt-socket=PATH management API (XenAPI) socket\n"
             "                         (default /run/pvscsid/xapi.sock)\n"
             "      --mgmt-tcp=HOST:PORT  also serve the management API on TCP\n"
@@ -42,8 +46,10 @@ static void usage(FILE *f)
             "\n"
             "p-dev forms in vscsi-devs/dev-N: h:c:t:l, naa.<wwn>[:lun] or /dev/sgN\n"
             "(passthrough), file:/path (emulated disk), null[:size] (benchmarks).\n"
-            "SIGTERM drains in-flight requests and closes devices cleanly.\n",
-            VSCSI_MAX_SEGMENTS_LIMIT, DEFAULT_MAX_SEGMENTS, PVSCSID_DEFAULT_CONFIG);
+            "SIGTERM finishes the commands in flight and hands every ring over to the\n"
+            "next pvscsid (see pvscsid(8)): guests keep running.\n",
+            VSCSI_MAX_SEGMENTS_LIMIT, DEFAULT_MAX_SEGMENTS, PVSCSID_DEFAULT_STATE_DIR,
+            PVSCSID_DEFAULT_STOP_TIMEOUT_S, PVSCSID_DEFAULT_CONFIG);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -69,7 +75,8 @@ static unsigned default_workers(void)
 
 int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_level *level)
 {
-    enum { OPT_BLOCK_SIZE = 256, OPT_SYSFS_ROOT, OPT_CMD_TIMEOUT, OPT_MGMT_TCP, OPT_MGMT_PASSWORD, OPT_NO_MGMT };
+    enum { OPT_BLOCK_SIZE = 256, OPT_SYSFS_ROOT, OPT_CMD_TIMEOUT, OPT_MGMT_TCP, OPT_MGMT_PASSWORD,
+           OPT_NO_MGMT, OPT_STATE_DIR, OPT_STOP_TIMEOUT };
     static const struct option longopts[] = {
         {"workers", required_argument, NULL, 'w'},
         {"datapath", required_argument, NULL, 'd'},
@@ -78,6 +85,8 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
         {"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
         {"cmd-timeout", required_argument, NULL, OPT_CMD_TIMEOUT},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
         {"mgmt-socket", required_argument, NULL, 'm'},
         {"mgmt-tcp", required_argument, NULL, OPT_MGMT_TCP},
         {"mgmt-password-file", required_argument, NULL, OPT_MGMT_PASSWORD},
@@ -96,6 +105,8 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
         .backend_domid = 0,
         .sysfs_root = "/sys",
         .block_size = 512,
+        .state_dir = PVSCSID_DEFAULT_STATE_DIR,
+        .stop_timeout_s = PVSCSID_DEFAULT_STOP_TIMEOUT_S,
         .mgmt = true,
     };
     *level = LOG_LVL_INFO;
@@ -154,6 +165,16 @@ int options_parse(int argc, char **argv, struct pvscsid_config *cfg, enum log_le
             if (parse_uint(optarg, 1, 2000000, &v) < 0)
                 goto bad;
             cfg->cmd_timeout_s = (uint32_t)v;
+            break;
+        case OPT_STATE_DIR:
+            if (optarg[0] != '\0' && optarg[0] != '/')
+                goto bad;
+            cfg->state_dir = optarg;
+            break;
+        case OPT_STOP_TIMEOUT:
+            if (parse_uint(optarg, 0, 86400, &v) < 0)
+                goto bad;
+            cfg->stop_timeout_s = (uint32_t)v;
             break;
         case 'm':
             cfg->mgmt_socket = optarg;

@@ -8,9 +8,10 @@
 
 #include "log.h"
 #include "ring_state.h"
+#include "ring_takeover.h"
 
 struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t domid,
-                                  uint32_t devid)
+                                  uint32_t devid, unsigned max_segments)
 {
     struct ring_state *rs = calloc(1, sizeof(*rs));
     if (!rs)
@@ -18,14 +19,14 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
     rs->cfg = cfg;
     rs->domid = domid;
     rs->devid = devid;
-    rs->limits.max_segments = cfg->max_segments;
+    rs->limits.max_segments = max_segments;
     log_device_name(rs->name, domid, devid);
     rs->evtchn_tag.kind = URING_TAG_EVTCHN;
     int err = 0;
     for (unsigned i = 0; i < VSCSI_RING_SIZE && !err; i++) {
         rs->slots[i].rs = rs;
         rs->slots[i].tmf.ended_by = -1;
-        err = datapath_slot_init(&rs->slots[i].data, cfg->max_segments);
+        err = datapath_slot_init(&rs->slots[i].data, max_segments);
     }
     if (!err) {
         rs->gnttab = xengnttab_open(NULL, 0);
@@ -34,7 +35,7 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
     }
     if (!err) {
         /* Map mode holds one request's pages per slot at most. */
-        uint32_t grants = (cfg->max_segments + 1) * VSCSI_RING_SIZE + 1;
+        uint32_t grants = (max_segments + 1) * VSCSI_RING_SIZE + 1;
         if (xengnttab_set_max_grants(rs->gnttab, grants) < 0)
             log_warn("%s: cannot raise the grant map limit to %u: %s", rs->name, grants,
                      strerror(errno));
@@ -58,14 +59,14 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
     return rs;
 }
 
-int ring_state_connect(struct ring_state *rs, uint32_t ring_ref, evtchn_port_t remote_port)
+int ring_state_connect(struct ring_state *rs, const struct ring_origin *o)
 {
-    rs->sring = xengnttab_map_grant_ref(rs->gnttab, rs->domid, ring_ref,
+    rs->sring = xengnttab_map_grant_ref(rs->gnttab, rs->domid, o->ring_ref,
                                         PROT_READ | PROT_WRITE);
     if (!rs->sring)
         return errno ? -errno : -EINVAL;
     xenevtchn_port_or_error_t port = xenevtchn_bind_interdomain(rs->evtchn, rs->domid,
-                                                                remote_port);
+                                                                o->remote_port);
     if (port < 0) {
         int e = errno ? -errno : -EINVAL;
         ring_state_disconnect(rs);
@@ -73,10 +74,12 @@ int ring_state_connect(struct ring_state *rs, uint32_t ring_ref, evtchn_port_t r
     }
     rs->port = (evtchn_port_t)port;
     rs->port_bound = true;
-    vscsi_back_ring_init(&rs->ring, rs->sring);
     rs->halted = false;
     rs->detaching = false;
-    return 0;
+    int r = ring_takeover(rs, o);
+    if (r < 0)
+        ring_state_disconnect(rs);
+    return r;
 }
 
 void ring_state_disconnect(struct ring_state *rs)
@@ -87,6 +90,17 @@ void ring_state_disconnect(struct ring_state *rs)
     if (rs->sring && xengnttab_unmap(rs->gnttab, rs->sring, 1) < 0)
         log_warn("%s: unmap ring: %s", rs->name, strerror(errno));
     rs->sring = NULL;
+    ring_journal_unmap(rs->journal);
+    rs->journal = NULL;
+}
+
+void ring_state_forget(struct ring_state *rs)
+{
+    if (!rs->cfg->state_dir || !rs->cfg->state_dir[0])
+        return;
+    int r = ring_journal_remove(rs->cfg->state_dir, rs->domid, rs->devid);
+    if (r < 0)
+        log_warn("%s: removing its journal: %s", rs->name, strerror(-r));
 }
 
 void ring_state_free(struct ring_state *rs)
@@ -95,7 +109,7 @@ void ring_state_free(struct ring_state *rs)
         return;
     ring_state_disconnect(rs);
     for (unsigned i = 0; i < VSCSI_RING_SIZE; i++)
-        datapath_slot_free(&rs->slots[i].data, rs->cfg->max_segments);
+        datapath_slot_free(&rs->slots[i].data, rs->limits.max_segments);
     if (rs->evtchn)
         xenevtchn_close(rs->evtchn);
     if (rs->gnttab)

@@ -26,6 +26,7 @@
 #include "lun.h"
 #include "request.h"
 #include "ring.h"
+#include "ring_journal.h"
 
 /* LUNs per vscsi device (v-dev entries); REPORT LUNS answers fit a page. */
 #define RING_MAX_LUNS 500
@@ -61,6 +62,10 @@ struct slot {
     struct lun_cmd cmd;
     struct slot_tmf tmf;
     struct slot_data data;                    /* datapath.c's */
+    /* Taken over from the previous pvscsid (ring_takeover.c): started when
+     * the ring is attached, unless it may have run and may not run twice. */
+    bool restarted;
+    bool may_have_run;
 };
 
 struct ring_stats {
@@ -94,6 +99,8 @@ struct ring_state {
     bool port_bound;
     struct vscsiif_sring *sring;        /* mapped ring page */
     struct vscsi_back_ring ring;
+    struct ring_journal *journal;       /* what a restart resumes from; NULL: none */
+    unsigned nr_restarted;              /* slots with `restarted` set */
     /* Worker side. */
     struct worker *worker;
     struct uring_tag evtchn_tag;        /* user_data of the evtchn poll */
@@ -116,14 +123,29 @@ struct ring_state {
     struct ring_state *next;
 };
 
-/* Allocates the ring state and its per-slot buffers; opens its gnttab and
- * evtchn handles. NULL (errno set) on failure. */
+/* Allocates the ring state and its per-slot buffers for requests of up to
+ * max_segments (what the frontend read in feature-sg-grant); opens its
+ * gnttab and evtchn handles. NULL (errno set) on failure. */
 struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t domid,
-                                  uint32_t devid);
-/* Maps the guest's ring page and binds its event channel. 0 or -errno. */
-int ring_state_connect(struct ring_state *rs, uint32_t ring_ref, evtchn_port_t remote_port);
-/* Unbinds and unmaps (idempotent). */
+                                  uint32_t devid, unsigned max_segments);
+
+/* Where a ring comes from, for ring_state_connect. */
+struct ring_origin {
+    uint32_t ring_ref;
+    evtchn_port_t remote_port;
+    char vm[RING_JOURNAL_VM_MAX];       /* the domain's vm path, "" if unknown */
+    bool resume;                        /* the frontend was connected before:
+                                           another pvscsid served this ring */
+};
+/* Maps the guest's ring page, binds its event channel and takes the ring
+ * over (ring_takeover.c): a fresh ring, or one the previous pvscsid served,
+ * continued from its journal. 0 or -errno. */
+int ring_state_connect(struct ring_state *rs, const struct ring_origin *o);
+/* Unbinds and unmaps (idempotent). The journal stays for the next pvscsid. */
 void ring_state_disconnect(struct ring_state *rs);
+/* The ring ended for good (frontend closed, device removed): its journal
+ * goes too. */
+void ring_state_forget(struct ring_state *rs);
 /* Closes the handles and frees everything; LUNs must be gone already. */
 void ring_state_free(struct ring_state *rs);
 

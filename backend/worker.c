@@ -262,7 +262,9 @@ static void handle_msg(struct worker *w, struct worker_msg *m)
         rs->detach_waiter = NULL;
         rs->poll_armed = false;
         rs->poll_cancelling = false;
-        /* Requests may be queued already: serve them, then wait. */
+        /* Requests taken over from the previous pvscsid first, then those
+         * queued already; then wait. */
+        dispatch_restarted(rs, &w->uring);
         dispatch_ring(rs, &w->uring);
         arm_poll(w, rs);
         msg_done(w, m);

@@ -1,5 +1,7 @@
 #include "ring.h"
 
+#include <errno.h>
+
 /* Shared indexes are written by the other domain at any time. */
 #define LOAD_ACQ(p)    __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define LOAD_RLX(p)    __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -21,6 +23,26 @@ void vscsi_back_ring_init(struct vscsi_back_ring *br, struct vscsiif_sring *srin
     br->broken = false;
 }
 
+int vscsi_back_ring_resume(struct vscsi_back_ring *br, struct vscsiif_sring *sring,
+                           RING_IDX req_cons, RING_IDX rsp_prod_pvt)
+{
+    RING_IDX req_prod = LOAD_ACQ(&sring->req_prod);
+    RING_IDX rsp_prod = LOAD_ACQ(&sring->rsp_prod);
+    RING_IDX size = __CONST_RING_SIZE(vscsiif, VSCSIIF_PAGE_SIZE);
+    /* Distances along the ring, each at most one ring's worth. */
+    RING_IDX published = rsp_prod_pvt - rsp_prod;   /* written, not yet published */
+    RING_IDX unanswered = req_cons - rsp_prod_pvt;   /* taken, not yet answered */
+    RING_IDX queued = req_prod - req_cons;           /* not yet taken */
+    if (published > size || unanswered > size || queued > size ||
+        (RING_IDX)(req_prod - rsp_prod) > size)
+        return -EINVAL;
+    BACK_RING_ATTACH(&br->r, sring, rsp_prod, VSCSIIF_PAGE_SIZE);
+    br->r.rsp_prod_pvt = rsp_prod_pvt;
+    br->r.req_cons = req_cons;
+    br->broken = false;
+    return 0;
+}
+
 int vscsi_back_ring_available(struct vscsi_back_ring *br)
 {
     if (br->broken)
@@ -40,12 +62,12 @@ int vscsi_back_ring_available(struct vscsi_back_ring *br)
     return (int)(ready < room ? ready : room);
 }
 
-void vscsi_back_ring_take(struct vscsi_back_ring *br, struct vscsiif_request *out)
+RING_IDX vscsi_back_ring_take(struct vscsi_back_ring *br, struct vscsiif_request *out)
 {
     const volatile struct vscsiif_request *slot = RING_GET_REQUEST(&br->r, br->r.req_cons);
 
     *out = *slot;   /* the one read of this request's bytes */
-    br->r.req_cons++;
+    return br->r.req_cons++;
 }
 
 unsigned vscsi_back_ring_unanswered(const struct vscsi_back_ring *br)

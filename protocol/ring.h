@@ -25,6 +25,17 @@ struct vscsi_back_ring {
 /* Attaches to a shared page the frontend initialised; writes nothing to it. */
 void vscsi_back_ring_init(struct vscsi_back_ring *br, struct vscsiif_sring *sring);
 /*
+ * Attaches to a ring another backend instance served (a restart): the
+ * private indexes continue from req_cons (requests taken) and rsp_prod_pvt
+ * (responses written, maybe not yet published), as a journal recorded
+ * them. They must agree with the shared page: rsp_prod <= rsp_prod_pvt <=
+ * req_cons <= req_prod, at most a ring apart; 0 then, or -EINVAL (nothing
+ * changed). Without a journal, pass the shared rsp_prod for both: every
+ * request not answered is then taken again.
+ */
+int vscsi_back_ring_resume(struct vscsi_back_ring *br, struct vscsiif_sring *sring,
+                           RING_IDX req_cons, RING_IDX rsp_prod_pvt);
+/*
  * Requests that can be consumed now (0 when none). When the frontend's
  * req_prod claims more outstanding requests than the ring holds, or moves
  * backwards, the ring is marked broken for good (as Linux's xen-scsiback
@@ -32,8 +43,9 @@ void vscsi_back_ring_init(struct vscsi_back_ring *br, struct vscsiif_sring *srin
  */
 int vscsi_back_ring_available(struct vscsi_back_ring *br);
 /* Copies the next request out of the ring once and consumes its slot.
- * Call only while vscsi_back_ring_available() said one is there. */
-void vscsi_back_ring_take(struct vscsi_back_ring *br, struct vscsiif_request *out);
+ * Call only while vscsi_back_ring_available() said one is there. Returns
+ * the ring index it was taken from. */
+RING_IDX vscsi_back_ring_take(struct vscsi_back_ring *br, struct vscsiif_request *out);
 /* Requests taken and not yet answered. */
 unsigned vscsi_back_ring_unanswered(const struct vscsi_back_ring *br);
 /* Writes one response into the next free response slot (not yet visible).

@@ -205,6 +205,7 @@ static int file_open(const char *pdev, const struct lun_params *params, struct l
         goto fail_fd;
     }
     fl->base.ops = &lun_file_ops;
+    fl->base.peripheral_type = 0x00;   /* an emulated disk */
     fl->fd = fd;
     *out = &fl->base;
     return 0;

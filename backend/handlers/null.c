@@ -170,6 +170,7 @@ static int null_open(const char *pdev, const struct lun_params *params, struct l
         return r;
     }
     nl->base.ops = &lun_null_ops;
+    nl->base.peripheral_type = 0x00;   /* an emulated disk */
     nl->latency_ns = latency_ns;
     *out = &nl->base;
     return 0;

@@ -69,6 +69,7 @@ int sg_lun_create(int fd, uint32_t default_timeout_ms, struct lun **out)
     if (!lun)
         return -ENOMEM;
     lun->base.ops = &lun_sg_ops;
+    lun->base.peripheral_type = -1;
     lun->fd = fd;
     lun->default_timeout_ms = default_timeout_ms;
     sg_packid_init(&lun->ids);
@@ -105,6 +106,7 @@ static int sg_open(const char *pdev, const struct lun_params *params, struct lun
         handler_err(err, err_len, "out of memory opening %s", dev);
         return r;
     }
+    (*out)->peripheral_type = type;
     /* A warning, not a refusal: LIO's pscsi backstore under xen-scsiback
      * also passes through a tape or changer that st or ch holds. */
     char warn[1024];

@@ -24,6 +24,41 @@ static long now_ms(void)
 }
 
 bool world_watchdog;
+bool world_capture_log;
+
+int world_spawn_daemon(struct daemon_world *w)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", w->tmpdir);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        char wpid[16];
+        snprintf(wpid, sizeof(wpid), "%d", (int)getpid());
+        setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+        /* Only where a test listens: unread pings would fill the socket
+         * (net.unix.max_dgram_qlen) and block the daemon, as they would
+         * under a systemd that stopped reading. */
+        if (world_watchdog) {
+            setenv("WATCHDOG_USEC", "1000000", 1);
+            setenv("WATCHDOG_PID", wpid, 1);
+        }
+        if (w->log_path[0]) {
+            int fd = open(w->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+            if (fd < 0 || dup2(fd, 2) < 0)
+                _exit(126);
+        }
+        execv(w->argv[0], (char *const *)w->argv);
+        _exit(127);
+    }
+    w->pid = pid;
+    if (world_wait_notify(w, "READY=1", 10000) < 0) {
+        fprintf(stderr, "world_start: pvscsid never said READY=1\n");
+        return -1;
+    }
+    return 0;
+}
 
 int world_start(struct daemon_world *w, const char *const *extra)
 {
@@ -44,14 +79,20 @@ int world_start(struct daemon_world *w, const char *const *extra)
         fprintf(stderr, "world_start: simulator or xenstored failed\n");
         return -1;
     }
-    /* A private management socket unless the test names one. */
-    char sock[96];
-    snprintf(sock, sizeof(sock), "%s/xapi.sock", w->tmpdir);
-    const char *argv[32] = {bin, "-f", "-w", "2", "--mgmt-socket", sock};
-    int argc = 6;
-    for (int i = 0; extra && extra[i] && argc < 30; i++)
-        argv[argc++] = extra[i];
-    argv[argc] = NULL;
+    /* A private management socket and state directory unless the test
+     * names them. */
+    snprintf(w->sock, sizeof(w->sock), "%s/xapi.sock", w->tmpdir);
+    snprintf(w->state_dir, sizeof(w->state_dir), "%s/state", w->tmpdir);
+    if (world_capture_log)
+        snprintf(w->log_path, sizeof(w->log_path), "%s/pvscsid.log", w->tmpdir);
+    const char *base[] = {bin, "-f", "-w", "2", "--mgmt-socket", w->sock,
+                          "--state-dir", w->state_dir};
+    int argc = 0;
+    for (; argc < (int)(sizeof(base) / sizeof(base[0])); argc++)
+        w->argv[argc] = base[argc];
+    for (int i = 0; extra && extra[i] && argc < WORLD_MAX_ARGS - 1; i++)
+        w->argv[argc++] = extra[i];
+    w->argv[argc] = NULL;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", w->tmpdir);
     w->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -59,29 +100,26 @@ int world_start(struct daemon_world *w, const char *const *extra)
         perror("notify socket");
         return -1;
     }
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        char wpid[16];
-        snprintf(wpid, sizeof(wpid), "%d", (int)getpid());
-        setenv("NOTIFY_SOCKET", sa.sun_path, 1);
-        /* Only where a test listens: unread pings would fill the socket
-         * (net.unix.max_dgram_qlen) and block the daemon, as they would
-         * under a systemd that stopped reading. */
-        if (world_watchdog) {
-            setenv("WATCHDOG_USEC", "1000000", 1);
-            setenv("WATCHDOG_PID", wpid, 1);
-        }
-        execv(bin, (char *const *)argv);
-        _exit(127);
+    return world_spawn_daemon(w);
+}
+
+void world_kill_daemon(struct daemon_world *w)
+{
+    if (w->pid > 0) {
+        kill(w->pid, SIGKILL);
+        waitpid(w->pid, NULL, 0);
+        w->pid = -1;
     }
-    w->pid = pid;
-    if (world_wait_notify(w, "READY=1", 10000) < 0) {
-        fprintf(stderr, "world_start: pvscsid never said READY=1\n");
-        return -1;
-    }
-    return 0;
+}
+
+int world_restart_daemon(struct daemon_world *w, bool crash)
+{
+    int status = 0;
+    if (crash)
+        world_kill_daemon(w);
+    else
+        status = world_stop_daemon_only(w);
+    return world_spawn_daemon(w) < 0 ? -1 : status;
 }
 
 int world_wait_notify(struct daemon_world *w, const char *what, int timeout_ms)
@@ -165,6 +203,15 @@ int world_stop(struct daemon_world *w)
     xs_harness_stop(w->xsh);
     w->xsh = NULL;
     xensim_teardown();
+    if (w->log_path[0]) {
+        /* The daemon's log belongs in the test's output too. */
+        FILE *f = fopen(w->log_path, "r");
+        char line[512];
+        while (f && fgets(line, sizeof(line), f))
+            fputs(line, stderr);
+        if (f)
+            fclose(f);
+    }
     if (w->tmpdir[0]) {
         char cmd[96];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->tmpdir);

@@ -24,16 +24,25 @@
 struct xs_handle;
 struct xs_harness;
 
+#define WORLD_MAX_ARGS 32
+
 struct daemon_world {
     struct xs_harness *xsh;
     struct xs_handle *xs;
     pid_t pid;
     char tmpdir[64];          /* scratch files (backing files of LUNs) */
+    char sock[96];            /* its management socket */
+    char state_dir[96];       /* its --state-dir (ring journals) */
+    char log_path[96];        /* its stderr when world_capture_log */
+    const char *argv[WORLD_MAX_ARGS];
     int notify_fd;            /* the daemon's sd_notify socket (we play systemd) */
 };
 
 /* Set before world_start: the daemon runs under a 1 s systemd watchdog. */
 extern bool world_watchdog;
+/* Set before world_start: the daemon's stderr goes to w->log_path (and
+ * into the test's output at world_stop), so a test can read it. */
+extern bool world_capture_log;
 
 /* Starts simulator, xenstored and the daemon (with "-f -w 2" and extra,
  * a NULL-terminated list) under a NOTIFY_SOCKET, as systemd would, and waits for its READY=1. 0 or -1 (reason on stderr). */
@@ -44,6 +53,16 @@ int world_start(struct daemon_world *w, const char *const *extra);
 int world_stop(struct daemon_world *w);
 /* SIGTERM to the daemon only (the world stays): its exit status, or -1. */
 int world_stop_daemon_only(struct daemon_world *w);
+/* Stops the daemon (SIGTERM, or SIGKILL when crash) and starts it again
+ * with the same arguments, in the same world; waits for READY=1. The old
+ * daemon's exit status (0 for a crash), or -1 when the new one did not
+ * start. */
+int world_restart_daemon(struct daemon_world *w, bool crash);
+/* Starts the daemon again after world_stop_daemon_only (or a kill), with
+ * the same arguments; waits for READY=1. 0 or -1. */
+int world_spawn_daemon(struct daemon_world *w);
+/* SIGKILL to the daemon (a crash); the world stays. */
+void world_kill_daemon(struct daemon_world *w);
 /* Waits for a notification message containing `what` (e.g. "WATCHDOG=1").
  * 0 or -1 on timeout. */
 int world_wait_notify(struct daemon_world *w, const char *what, int timeout_ms);

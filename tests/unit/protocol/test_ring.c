@@ -1,4 +1,6 @@
 /* Shared-ring helpers (protocol/ring.c): both ends over one page. */
+#include <errno.h>
+
 #include "ring.h"
 #include "tap.h"
 
@@ -234,7 +236,59 @@ TEST(frontend_detects_bogus_responses)
     CHECK_INT_EQ(vscsi_front_ring_take(&fr, &out), -1);
 }
 
-TAP_MAIN(sixteen_slots, request_and_response_travel, take_copies_once,
+/* A second backend instance takes over a ring the first served: 20 requests
+ * sent (more than a ring's worth, so fresh indexes would call it an
+ * overflow), 17 answered and published, 1 answered but not published, 2
+ * taken and not answered, 0 queued; then 1 more queued. */
+TEST(resume_continues_from_the_journal)
+{
+    struct vscsi_front_ring fr;
+    struct vscsi_back_ring br;
+    struct vscsiif_sring *s = fresh(&fr, &br);
+    struct vscsiif_request q, got;
+    struct vscsiif_response rsp = {0}, out;
+    for (uint16_t i = 0; i < 20; i++) {
+        q = req_with(i);
+        REQUIRE(vscsi_front_ring_put(&fr, &q));
+        vscsi_front_ring_push(&fr);
+        vscsi_back_ring_take(&br, &got);
+        if (i < 18) {
+            rsp.rqid = i;
+            REQUIRE(vscsi_back_ring_put(&br, &rsp));
+            if (i < 17)
+                vscsi_back_ring_push(&br);
+        }
+        while (vscsi_front_ring_take(&fr, &out) == 1)
+            ;
+    }
+    q = req_with(20);
+    REQUIRE(vscsi_front_ring_put(&fr, &q));
+    vscsi_front_ring_push(&fr);
+    /* The first instance is gone; a fresh one reads the journal. */
+    struct vscsi_back_ring nb;
+    memset(&nb, 0x5a, sizeof(nb));
+    CHECK_INT_EQ(vscsi_back_ring_resume(&nb, s, 20, 18), 0);
+    CHECK_INT_EQ(vscsi_back_ring_unanswered(&nb), 2);
+    CHECK_INT_EQ(vscsi_back_ring_available(&nb), 1);   /* not an overflow */
+    vscsi_back_ring_push(&nb);                         /* the unpublished answer */
+    CHECK_INT_EQ(s->rsp_prod, 18);
+    CHECK_INT_EQ(vscsi_front_ring_take(&fr, &out), 1);
+    CHECK_INT_EQ(out.rqid, 17);
+    vscsi_back_ring_take(&nb, &got);
+    CHECK_INT_EQ(got.rqid, 20);
+    /* Indexes that disagree with the shared page are refused. */
+    struct vscsi_back_ring bad = nb;
+    CHECK_INT_EQ(vscsi_back_ring_resume(&bad, s, 22, 18), -EINVAL);   /* past req_prod */
+    CHECK_INT_EQ(vscsi_back_ring_resume(&bad, s, 20, 16), -EINVAL);   /* behind rsp_prod */
+    CHECK_INT_EQ(vscsi_back_ring_resume(&bad, s, 18, 19), -EINVAL);   /* answers > requests */
+    CHECK(memcmp(&bad, &nb, sizeof(nb)) == 0);                        /* untouched */
+    /* Without a journal: from the shared page, every unanswered request
+     * taken again. */
+    CHECK_INT_EQ(vscsi_back_ring_resume(&bad, s, s->rsp_prod, s->rsp_prod), 0);
+    CHECK_INT_EQ(vscsi_back_ring_available(&bad), 21 - 18);
+}
+
+TAP_MAIN(resume_continues_from_the_journal, sixteen_slots, request_and_response_travel, take_copies_once,
          no_response_without_request, notifications_only_when_needed, batch_notifies_once,
          overflowing_producer_breaks_ring, unanswered_requests_count_against_ring,
          producer_moving_backwards_breaks_ring, indexes_wrap_around,
