@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sg_dev.h"
 #include "sg_io.h"
+#include "sg_leftovers.h"
 #include "sg_lookup.h"
 #include "sg_packid.h"
 
@@ -94,6 +95,13 @@ static int sg_open(const char *pdev, const struct lun_params *params, struct lun
      * gets the long one (a short timeout would abort a tape rewind). */
     const char *name = strrchr(dev, '/');
     name = name ? name + 1 : dev;
+    /* A pvscsid that died may have left commands running here; one run
+     * again must not be overtaken by them. Disk commands end in moments;
+     * a tape's may take long, and its lost commands are not run again. */
+    int left = sg_leftovers_wait(SG_LEFTOVERS_PROC, name, 5000);
+    if (left > 0)
+        log_warn("%s: a previous opener's commands still run after 5 s; serving it anyway",
+                 dev);
     if (sg_lookup_type(root, name, &type) < 0 && sg_dev_scsi_type(fd, &type) < 0)
         type = -1;
     uint32_t timeout = params && params->cmd_timeout_ms ? params->cmd_timeout_ms
