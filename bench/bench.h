@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum bench_rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
 
@@ -71,6 +72,8 @@ struct bench_result {
     double guest_cpu_s;         /* this process (the simulated guests) */
     double daemon_cpu_per_req_us;
     double guest_cpu_per_req_us;
+    long daemon_syscalls;       /* during the run; -1 when not counted */
+    double daemon_syscalls_per_req;
     /* Verification of written data (write workloads, file handler). */
     bool verified;
     bool verify_ok;
@@ -102,6 +105,16 @@ void bench_report_text(const struct bench_opts *o, const char *path,
                        const struct bench_result *r, const struct ref_result *ref);
 int bench_report_json(const struct bench_opts *o, const char *path,
                       const struct bench_result *r, const struct ref_result *ref);
+
+/* syscalls.c: the daemon's system calls during a run (perf stat). */
+struct bench_syscalls {
+    pid_t perf;
+    char out[64];
+};
+/* Starts counting pid's system calls. 0 or -errno (no count then). */
+int bench_syscalls_start(pid_t pid, struct bench_syscalls *s);
+/* Stops; the count, or -1 when perf could not count. */
+long bench_syscalls_stop(struct bench_syscalls *s);
 
 /* Monotonic clock in ns. */
 uint64_t bench_now_ns(void);

@@ -578,6 +578,8 @@ int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench
         fprintf(stderr, "pthread_create: %s\n", strerror(e));
         abort();
     }
+    struct bench_syscalls sc;
+    bool counting = bench_syscalls_start(w.pid, &sc) == 0;
     double dcpu0 = proc_cpu_seconds(w.pid), gcpu0 = self_cpu_seconds();
     (void)pthread_barrier_wait(&start);
     for (unsigned i = 0; i < o->rings; i++) {
@@ -586,6 +588,7 @@ int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench
             fprintf(stderr, "pthread_join: %s\n", strerror(e));
     }
     double dcpu1 = proc_cpu_seconds(w.pid), gcpu1 = self_cpu_seconds();
+    res->daemon_syscalls = counting ? bench_syscalls_stop(&sc) : -1;
 
     struct hist *all = calloc(1, sizeof(*all));
     if (!all) {
@@ -622,6 +625,8 @@ int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench
     if (reqs) {
         res->daemon_cpu_per_req_us = res->daemon_cpu_s / (double)reqs * 1e6;
         res->guest_cpu_per_req_us = res->guest_cpu_s / (double)reqs * 1e6;
+        if (res->daemon_syscalls >= 0)
+            res->daemon_syscalls_per_req = (double)res->daemon_syscalls / (double)reqs;
     }
 
     if (!failed && bench_rw_writes(o->rw) && !o->null_handler) {
