@@ -41,6 +41,8 @@ struct worker {
     unsigned id;
     const struct pvscsid_config *cfg;
     pthread_t thread;
+    int start_result;              /* the thread's io_uring setup: 0 or -errno */
+    bool start_done;
     struct io_uring uring;
     int wake_fd;
     struct uring_tag wake_tag;
@@ -233,15 +235,15 @@ static void ring_list_remove(struct worker *w, struct ring_state *rs)
     }
 }
 
-/* Event channel: take the pending port, unmask, serve the ring. */
+/* Event channel: take the pending port, unmask, serve the ring. The
+ * ring's handle has one port, which stays masked from its event until the
+ * unmask: one read finds it, a second would only say "nothing". */
 static void on_evtchn(struct worker *w, struct ring_state *rs)
 {
     rs->poll_armed = false;
-    xenevtchn_port_or_error_t port;
-    while ((port = xenevtchn_pending(rs->evtchn)) >= 0) {
-        if (xenevtchn_unmask(rs->evtchn, (evtchn_port_t)port) < 0)
-            log_warn("%s: unmask: %s", rs->name, strerror(errno));
-    }
+    xenevtchn_port_or_error_t port = xenevtchn_pending(rs->evtchn);
+    if (port >= 0 && xenevtchn_unmask(rs->evtchn, (evtchn_port_t)port) < 0)
+        log_warn("%s: unmask: %s", rs->name, strerror(errno));
     if (rs->detaching) {
         /* Drained? Then the detach can finish (see check_waiters). */
         return;
@@ -403,12 +405,33 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
     }
 }
 
+/* The worker's io_uring, made by the thread that alone submits to it: the
+ * kernel then needs no locking for it (SINGLE_ISSUER) and runs completion
+ * work only when the thread asks for events (DEFER_TASKRUN), not by
+ * interrupting it. Kernels before 6.1 lack these: a plain ring then. */
+static int setup_uring(struct worker *w)
+{
+    struct io_uring_params p = {.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
+    int r = io_uring_queue_init_params(URING_ENTRIES, &w->uring, &p);
+    if (r == -EINVAL)
+        r = io_uring_queue_init(URING_ENTRIES, &w->uring, 0);
+    return r;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     char name[16];
     snprintf(name, sizeof(name), "pvscsid-io%u", w->id);
     pthread_setname_np(pthread_self(), name);
+    int r = setup_uring(w);
+    pthread_mutex_lock(&w->lock);
+    w->start_result = r;
+    w->start_done = true;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    if (r < 0)
+        return NULL;
     arm_wake(w);
     while (!w->stopping) {
         int r = io_uring_submit_and_wait(&w->uring, 1);
@@ -444,15 +467,18 @@ struct worker *worker_start(unsigned id, const struct pvscsid_config *cfg)
     w->wake_fd = eventfd(0, EFD_CLOEXEC);
     if (w->wake_fd < 0)
         goto fail;
-    int r = io_uring_queue_init(URING_ENTRIES, &w->uring, 0);
-    if (r < 0) {
-        errno = -r;
-        goto fail_fd;
-    }
-    r = pthread_create(&w->thread, NULL, worker_main, w);
+    int r = pthread_create(&w->thread, NULL, worker_main, w);
     if (r != 0) {
         errno = r;
-        io_uring_queue_exit(&w->uring);
+        goto fail_fd;
+    }
+    pthread_mutex_lock(&w->lock);
+    while (!w->start_done)
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    if (w->start_result < 0) {
+        pthread_join(w->thread, NULL);
+        errno = -w->start_result;
         goto fail_fd;
     }
     return w;
