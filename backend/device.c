@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "dispatch.h"
 #include "hctl.h"
 #include "log.h"
 #include "ring_state.h"
@@ -63,6 +64,7 @@ static int open_lun(struct device *d, const char *dir, unsigned index, struct vs
             r = -ENODEV;
         } else {
             const struct lun_params params = {
+                .finished = dispatch_cmd_finished,
                 .block_size = d->env->cfg->block_size,
                 .sysfs_root = d->env->cfg->sysfs_root,
                 .cmd_timeout_ms = d->env->cfg->cmd_timeout_s * 1000u,

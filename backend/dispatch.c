@@ -293,6 +293,11 @@ void dispatch_restarted(struct ring_state *rs, struct io_uring *uring)
     }
 }
 
+void dispatch_cmd_finished(struct lun_cmd *cmd)
+{
+    cmd_finish((struct slot *)((char *)cmd - offsetof(struct slot, cmd)));
+}
+
 void dispatch_cmd_cqe(struct lun_cmd *cmd, const struct io_uring_cqe *cqe,
                       struct io_uring *uring)
 {

@@ -19,6 +19,8 @@ void dispatch_restarted(struct ring_state *rs, struct io_uring *uring);
 /* Consumes every request the frontend has queued (until the final check
  * says the ring is empty) and starts each. */
 void dispatch_ring(struct ring_state *rs, struct io_uring *uring);
+/* lun_params.finished: a command a handler finished from its event(). */
+void dispatch_cmd_finished(struct lun_cmd *cmd);
 /* A CQE whose user_data is a command's tag. */
 void dispatch_cmd_cqe(struct lun_cmd *cmd, const struct io_uring_cqe *cqe,
                       struct io_uring *uring);

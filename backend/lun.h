@@ -24,6 +24,7 @@
  * at `kind` to route the CQE (a command's I/O, a ring's event channel...). */
 enum uring_tag_kind {
     URING_TAG_LUN_CMD = 1,   /* a struct lun_cmd: handler->complete() */
+    URING_TAG_LUN,           /* a struct lun's own SQE: handler->event() */
     URING_TAG_EVTCHN,        /* a ring's event channel fd became readable */
     URING_TAG_WAKE,          /* the worker's control eventfd */
 };
@@ -70,6 +71,9 @@ struct lun;
 
 /* What a handler learns when a LUN is opened. */
 struct lun_params {
+    /* The core's: a command that finished outside start() and complete()
+     * (from event()) is reported here. */
+    void (*finished)(struct lun_cmd *cmd);
     uint32_t block_size;           /* emulated disks: 512 (default) or 4096 */
     bool read_only;                /* emulated disks: refuse writes */
     const char *sysfs_root;        /* "/sys" unless tests point elsewhere */
@@ -95,6 +99,10 @@ struct lun_ops {
                               const struct io_uring_cqe *cqe, struct io_uring *ring);
     /* Optional: a LUN reset requested by the guest. 0 on success, -errno. */
     int (*reset)(struct lun *lun);
+    /* Optional: a CQE of one of the LUN's own SQEs (user_data
+     * lun_user_data(lun)), e.g. its device became readable. Commands that
+     * finish through it go to lun->finished(cmd). */
+    void (*event)(struct lun *lun, const struct io_uring_cqe *cqe, struct io_uring *ring);
 };
 
 /* Every handler's LUN begins with this. */
@@ -102,6 +110,8 @@ struct lun {
     const struct lun_ops *ops;
     int peripheral_type;           /* SCSI peripheral device type (0 disk,
                                       1 tape, 5 CD/DVD, 8 changer...), -1 unknown */
+    void (*finished)(struct lun_cmd *cmd);   /* lun_params.finished */
+    struct uring_tag tag;          /* owned by the core (lun_user_data) */
 };
 
 /* May cdb run a second time on lun without harm, e.g. because a restart
@@ -118,6 +128,13 @@ static inline uint64_t lun_cmd_user_data(struct lun_cmd *cmd)
 {
     cmd->tag.kind = URING_TAG_LUN_CMD;
     return (uint64_t)(uintptr_t)&cmd->tag;
+}
+
+/* user_data for the LUN's own SQEs (not any one command's). */
+static inline uint64_t lun_user_data(struct lun *lun)
+{
+    lun->tag.kind = URING_TAG_LUN;
+    return (uint64_t)(uintptr_t)&lun->tag;
 }
 
 /* An SQE from `ring`, submitting what is queued first if the SQ is full.

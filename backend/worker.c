@@ -381,6 +381,11 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
         dispatch_cmd_cqe((struct lun_cmd *)((char *)tag - offsetof(struct lun_cmd, tag)), cqe,
                          &w->uring);
         return;
+    case URING_TAG_LUN: {
+        struct lun *lun = (struct lun *)((char *)tag - offsetof(struct lun, tag));
+        lun->ops->event(lun, cqe, &w->uring);
+        return;
+    }
     case URING_TAG_EVTCHN: {
         struct ring_state *rs =
             (struct ring_state *)((char *)tag - offsetof(struct ring_state, evtchn_tag));

@@ -1,16 +1,15 @@
 /*
- * Command path: start() writes the command's sg_io_hdr to the fd (sg queues
- * it and returns at once); on that CQE a read() of the same header is
- * queued, which sg completes, by pack_id, once the device has answered.
- * The fd is O_NONBLOCK, so io_uring waits for POLLIN rather than blocking a
- * worker thread; POLLIN means "some completion is ready", so a read woken
- * by another command's completion ends in -EAGAIN and is simply queued
- * again. sg copies data between our buffers and its kernel pages only
- * inside those write() and read() calls.
+ * Command path: start() write()s the command's sg_io_hdr to the fd (sg
+ * queues it and returns at once). While commands are in flight a poll of
+ * the fd is queued on the worker's io_uring; when it fires, event() reads
+ * back every completed command (one read() each, pack_id -1: whichever is
+ * done) and reports it. sg copies data between our buffers and its kernel
+ * pages only inside those write() and read() calls.
  */
 #include "sg.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +28,9 @@ struct sg_lun {
     int fd;
     uint32_t default_timeout_ms;    /* by device type, when the guest gives none */
     struct sg_packid ids;
-};
-
-enum sg_phase {
-    SG_PHASE_WRITE = 1,             /* the header's write() is in flight */
-    SG_PHASE_READ,                  /* the header's read() is in flight */
+    struct lun_cmd *cmds[SG_PACKID_SLOTS];   /* in flight, by pack_id slot */
+    unsigned inflight;
+    bool poll_armed;                /* a POLL_ADD on fd is queued */
 };
 
 /* Per command, in lun_cmd.priv: the header sg reads and fills in place. */
@@ -41,7 +38,6 @@ struct sg_priv {
     struct sg_io_hdr hdr;
     int32_t pack_id;
     int8_t slot;                    /* in sg_lun.ids */
-    uint8_t phase;                  /* enum sg_phase */
 };
 _Static_assert(sizeof(struct sg_priv) <= LUN_CMD_PRIV_SIZE, "sg_priv fits lun_cmd.priv");
 _Static_assert(_Alignof(struct sg_priv) <= 16, "lun_cmd.priv is 16-byte aligned");
@@ -64,13 +60,15 @@ static bool sg_claims(const char *pdev)
     return sg_pdev_parse(pdev, &p) == 0;
 }
 
-int sg_lun_create(int fd, uint32_t default_timeout_ms, struct lun **out)
+int sg_lun_create(int fd, uint32_t default_timeout_ms, void (*finished)(struct lun_cmd *cmd),
+                  struct lun **out)
 {
     struct sg_lun *lun = calloc(1, sizeof(*lun));
     if (!lun)
         return -ENOMEM;
     lun->base.ops = &lun_sg_ops;
     lun->base.peripheral_type = -1;
+    lun->base.finished = finished;
     lun->fd = fd;
     lun->default_timeout_ms = default_timeout_ms;
     sg_packid_init(&lun->ids);
@@ -106,7 +104,7 @@ static int sg_open(const char *pdev, const struct lun_params *params, struct lun
         type = -1;
     uint32_t timeout = params && params->cmd_timeout_ms ? params->cmd_timeout_ms
                                                         : sg_io_default_timeout_ms(type);
-    r = sg_lun_create(fd, timeout, out);
+    r = sg_lun_create(fd, timeout, params ? params->finished : NULL, out);
     if (r < 0) {
         if (close(fd) < 0) {
             /* Out of memory is the error to report. */
@@ -132,21 +130,27 @@ static void sg_close(struct lun *l)
     free(lun);
 }
 
-/* Queues the header's write() or read() on the fd. -EBUSY if no SQE. */
-static int queue_hdr(struct sg_lun *lun, struct lun_cmd *cmd, struct io_uring *ring,
-                     bool write)
+/*
+ * A command goes to sg with a write() of its header, made here, in the
+ * worker: sg only queues it and returns (an io_uring write would be handed
+ * to a kernel worker thread, sg files cannot be written without blocking
+ * in io_uring's eyes). Completions are reaped when the fd polls readable,
+ * each with one read() of "any completed command" (pack_id -1): no read
+ * waits for one particular command, so a completion wakes one reader, not
+ * one per command in flight.
+ */
+
+/* Keeps a poll for completions queued while commands are in flight. */
+static void arm_poll(struct sg_lun *lun, struct io_uring *ring)
 {
-    struct sg_priv *p = priv_of(cmd);
+    if (lun->poll_armed || lun->inflight == 0)
+        return;
     struct io_uring_sqe *sqe = lun_get_sqe(ring);
     if (!sqe)
-        return -EBUSY;
-    /* Offset 0: sg is not seekable and ignores it. */
-    if (write)
-        io_uring_prep_write(sqe, lun->fd, &p->hdr, sizeof(p->hdr), 0);
-    else
-        io_uring_prep_read(sqe, lun->fd, &p->hdr, sizeof(p->hdr), 0);
-    io_uring_sqe_set_data64(sqe, lun_cmd_user_data(cmd));
-    return 0;
+        return;   /* retried at the next submission or completion */
+    io_uring_prep_poll_add(sqe, lun->fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, lun_user_data(&lun->base));
+    lun->poll_armed = true;
 }
 
 static enum lun_step sg_start(struct lun *l, struct lun_cmd *cmd, struct io_uring *ring)
@@ -168,61 +172,107 @@ static enum lun_step sg_start(struct lun *l, struct lun_cmd *cmd, struct io_urin
         lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
         return LUN_DONE;
     }
-    p->phase = SG_PHASE_WRITE;
-    if (queue_hdr(lun, cmd, ring, true) < 0) {
+    ssize_t n;
+    do
+        n = write(lun->fd, &p->hdr, sizeof(p->hdr));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        /* sg did not take the command. */
         sg_packid_release(&lun->ids, slot);
-        lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
+        lun_cmd_host_error(cmd, sg_io_host_for_errno(errno));
         return LUN_DONE;
     }
-    return LUN_PENDING;
-}
-
-/* Queues (again) the read() that reaps the completion. */
-static enum lun_step queue_read(struct sg_lun *lun, struct lun_cmd *cmd, struct io_uring *ring)
-{
-    priv_of(cmd)->phase = SG_PHASE_READ;
-    if (queue_hdr(lun, cmd, ring, false) < 0) {
-        /* sg holds the command but nothing will read it: our buffers are
-         * safe (no read(), no copy), its pack_id stays reserved. */
+    if (n != (ssize_t)sizeof(p->hdr)) {
+        /* sg takes a header whole or fails; keep the id reserved. */
         lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
         return LUN_DONE;
     }
+    lun->cmds[slot] = cmd;
+    lun->inflight++;
+    arm_poll(lun, ring);
     return LUN_PENDING;
 }
 
+/* Reads one completed command back and reports it: 1; 0 when none is
+ * ready; -1 when the device fails (a read error, end of file), which
+ * leaves the fate of every command in flight unknown. */
+static int reap_one(struct sg_lun *lun)
+{
+    struct sg_io_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.interface_id = 'S';
+    h.pack_id = -1;   /* any completed command */
+    ssize_t n;
+    do
+        n = read(lun->fd, &h, sizeof(h));
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    if (n <= 0) {
+        log_err("sg read: %s", n < 0 ? strerror(errno) : "end of file");
+        return -1;
+    }
+    /* The header is sg's copy of ours: pack_id and usr_ptr name the
+     * command. Anything else is a bug, never guest data. */
+    struct lun_cmd *cmd = NULL;
+    int slot = -1;
+    for (int i = 0; i < SG_PACKID_SLOTS && !cmd; i++)
+        if (lun->cmds[i] && priv_of(lun->cmds[i])->pack_id == h.pack_id &&
+            h.usr_ptr == lun->cmds[i]) {
+            cmd = lun->cmds[i];
+            slot = i;
+        }
+    if (n != (ssize_t)sizeof(h) || !cmd) {
+        log_err("sg read: a completion of no command of ours (pack_id %d, %zd bytes)",
+                h.pack_id, n);
+        return 1;
+    }
+    lun->cmds[slot] = NULL;
+    lun->inflight--;
+    sg_packid_release(&lun->ids, priv_of(cmd)->slot);
+    sg_io_map_result(&h, cmd);
+    lun->base.finished(cmd);
+    return 1;
+}
+
+/* The device failed under the commands in flight: each is answered with
+ * host ERROR; their pack_ids stay reserved (sg may still hold them). */
+static void fail_inflight(struct sg_lun *lun)
+{
+    for (int i = 0; i < SG_PACKID_SLOTS; i++) {
+        struct lun_cmd *cmd = lun->cmds[i];
+        if (!cmd)
+            continue;
+        lun->cmds[i] = NULL;
+        lun->inflight--;
+        lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
+        lun->base.finished(cmd);
+    }
+}
+
+static void sg_event(struct lun *l, const struct io_uring_cqe *cqe, struct io_uring *ring)
+{
+    struct sg_lun *lun = sg_lun_of(l);
+    lun->poll_armed = false;
+    int r = 0;
+    if (cqe->res < 0 && cqe->res != -ECANCELED) {
+        log_err("sg poll: %s", strerror(-cqe->res));
+        r = -1;
+    }
+    while (r >= 0 && lun->inflight > 0 && (r = reap_one(lun)) > 0)
+        ;
+    if (r < 0)
+        fail_inflight(lun);
+    arm_poll(lun, ring);
+}
+
+/* Every command goes through sg_event; no per-command CQE exists. */
 static enum lun_step sg_complete(struct lun *l, struct lun_cmd *cmd,
                                  const struct io_uring_cqe *cqe, struct io_uring *ring)
 {
-    struct sg_lun *lun = sg_lun_of(l);
-    struct sg_priv *p = priv_of(cmd);
-    const int whole = (int)sizeof(p->hdr);
-
-    switch (p->phase) {
-    case SG_PHASE_WRITE:
-        if (cqe->res < 0) {
-            /* sg did not take the command. */
-            sg_packid_release(&lun->ids, p->slot);
-            lun_cmd_host_error(cmd, sg_io_host_for_errno(-cqe->res));
-            return LUN_DONE;
-        }
-        if (cqe->res != whole) {
-            /* sg takes a header whole or fails; keep the id reserved. */
-            lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
-            return LUN_DONE;
-        }
-        return queue_read(lun, cmd, ring);
-    case SG_PHASE_READ:
-        if (cqe->res == -EAGAIN)
-            return queue_read(lun, cmd, ring);
-        if (cqe->res != whole || p->hdr.pack_id != p->pack_id) {
-            /* Fate in sg unknown: keep the id reserved. */
-            lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
-            return LUN_DONE;
-        }
-        sg_packid_release(&lun->ids, p->slot);
-        sg_io_map_result(&p->hdr, cmd);
-        return LUN_DONE;
-    }
+    (void)l;
+    (void)cqe;
+    (void)ring;
     lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
     return LUN_DONE;
 }
@@ -240,4 +290,5 @@ const struct lun_ops lun_sg_ops = {
     .start = sg_start,
     .complete = sg_complete,
     .reset = sg_reset,
+    .event = sg_event,
 };
