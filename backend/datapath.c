@@ -21,11 +21,9 @@ int datapath_slot_init(struct slot_data *d, unsigned max_segments)
 {
     d->indirect = calloc(max_segments, sizeof(*d->indirect));
     d->iov = calloc(max_segments, sizeof(*d->iov));
-    /* Indirect pages are copied with the data segments' batch too. */
-    d->copy = calloc(max_segments + VSCSIIF_SG_TABLESIZE, sizeof(*d->copy));
     d->refs = calloc(max_segments, sizeof(*d->refs));
     d->buf = map_anon((size_t)max_segments * PAGE_SIZE);
-    if (!d->indirect || !d->iov || !d->copy || !d->refs || !d->buf)
+    if (!d->indirect || !d->iov || !d->refs || !d->buf)
         return -ENOMEM;
     return 0;
 }
@@ -36,75 +34,118 @@ void datapath_slot_free(struct slot_data *d, unsigned max_segments)
         munmap(d->buf, (size_t)max_segments * PAGE_SIZE);
     free(d->indirect);
     free(d->iov);
-    free(d->copy);
     free(d->refs);
     *d = (struct slot_data){0};
 }
 
-static bool copy_ok(struct slot *s, unsigned n)
+int datapath_ring_init(struct ring_state *rs, unsigned max_segments)
 {
-    if (n == 0)
-        return true;
-    if (xengnttab_grant_copy(s->rs->gnttab, n, s->data.copy) < 0) {
-        log_warn("%s: grant copy: %s", s->rs->name, strerror(errno));
-        return false;
+    /* In: every slot's indirect pages and data; out: every slot's data. */
+    rs->copy_in.cap = VSCSI_RING_SIZE * (max_segments + VSCSIIF_SG_TABLESIZE);
+    rs->copy_out.cap = VSCSI_RING_SIZE * max_segments;
+    rs->copy_in.segs = calloc(rs->copy_in.cap, sizeof(*rs->copy_in.segs));
+    rs->copy_out.segs = calloc(rs->copy_out.cap, sizeof(*rs->copy_out.segs));
+    return rs->copy_in.segs && rs->copy_out.segs ? 0 : -ENOMEM;
+}
+
+void datapath_ring_free(struct ring_state *rs)
+{
+    free(rs->copy_in.segs);
+    free(rs->copy_out.segs);
+    rs->copy_in = rs->copy_out = (struct copy_batch){0};
+}
+
+/* ---- batches ----------------------------------------------------------------- */
+
+/* Appends one segment to b for s. The batches hold every slot's largest
+ * request (bounded by vscsi_request_check), so this never overflows. */
+static void queue(struct copy_batch *b, struct slot *s, xengnttab_grant_copy_segment_t seg)
+{
+    if (s->data.copy_count == 0)
+        s->data.copy_first = b->n;
+    b->segs[b->n++] = seg;
+    s->data.copy_count++;
+}
+
+static void run(struct ring_state *rs, struct copy_batch *b)
+{
+    if (b->n == 0)
+        return;
+    if (xengnttab_grant_copy(rs->gnttab, b->n, b->segs) < 0) {
+        /* No segment was copied: each slot then finds its status not ok. */
+        log_warn("%s: grant copy of %u segments: %s", rs->name, b->n, strerror(errno));
+        for (unsigned i = 0; i < b->n; i++)
+            b->segs[i].status = GNTST_general_error;
     }
-    for (unsigned i = 0; i < n; i++) {
-        if (s->data.copy[i].status != GNTST_okay) {
+    b->n = 0;
+}
+
+bool datapath_copied(const struct slot *s, const struct copy_batch *b)
+{
+    for (unsigned i = 0; i < s->data.copy_count; i++) {
+        const xengnttab_grant_copy_segment_t *seg = &b->segs[s->data.copy_first + i];
+        if (seg->status != GNTST_okay) {
             log_debug("%s: grant copy of ref %u: status %d", s->rs->name,
-                      (unsigned)(s->data.copy[i].flags & GNTCOPY_source_gref
-                                     ? s->data.copy[i].source.foreign.ref
-                                     : s->data.copy[i].dest.foreign.ref),
-                      (int)s->data.copy[i].status);
+                      (unsigned)(seg->flags & GNTCOPY_source_gref ? seg->source.foreign.ref
+                                                                  : seg->dest.foreign.ref),
+                      (int)seg->status);
             return false;
         }
     }
     return true;
 }
 
-int datapath_fetch_indirect(struct slot *s)
+/* ---- in ------------------------------------------------------------------------ */
+
+void datapath_queue_indirect(struct slot *s)
 {
     const struct vscsiif_request *raw = &s->req.raw;
     uint8_t *dst = (uint8_t *)s->data.indirect;
     uint32_t pos = 0;
+    s->data.copy_count = 0;
     /* vscsi_request_check bounded every descriptor and their sum to
      * max_segments entries, the size of s->data.indirect. */
     for (unsigned i = 0; i < s->req.nr_ring_segs; i++) {
-        s->data.copy[i] = (xengnttab_grant_copy_segment_t){
+        queue(&s->rs->copy_in, s, (xengnttab_grant_copy_segment_t){
             .source.foreign = {.ref = raw->seg[i].gref, .offset = raw->seg[i].offset,
                                .domid = s->rs->domid},
             .dest.virt = dst + pos,
             .len = raw->seg[i].length,
             .flags = GNTCOPY_source_gref,
-        };
+        });
         pos += raw->seg[i].length;
     }
-    if (!copy_ok(s, s->req.nr_ring_segs))
-        return -EIO;
-    s->data.segs = s->data.indirect;
-    return 0;
 }
 
-static int prepare_copy(struct slot *s)
+void datapath_use_indirect(struct slot *s)
+{
+    s->data.segs = s->data.indirect;
+}
+
+void datapath_run_in(struct ring_state *rs)
+{
+    run(rs, &rs->copy_in);
+}
+
+static void prepare_copy(struct slot *s)
 {
     struct lun_cmd *c = &s->cmd;
     c->iov = s->data.iov;
     c->iov_cnt = 1;
     s->data.iov[0] = (struct iovec){.iov_base = s->data.buf, .iov_len = s->req.data_len};
     if (s->req.dir != VSCSI_DIR_TO_DEVICE && s->req.dir != VSCSI_DIR_BIDIRECTIONAL)
-        return 0;
+        return;
     uint32_t pos = 0;
     for (unsigned i = 0; i < s->req.nr_segs; i++) {
-        s->data.copy[i] = (xengnttab_grant_copy_segment_t){
+        queue(&s->rs->copy_in, s, (xengnttab_grant_copy_segment_t){
             .source.foreign = {.ref = s->data.segs[i].gref, .offset = s->data.segs[i].offset,
                                .domid = s->rs->domid},
             .dest.virt = s->data.buf + pos,
             .len = s->data.segs[i].length,
             .flags = GNTCOPY_source_gref,
-        };
+        });
         pos += s->data.segs[i].length;
     }
-    return copy_ok(s, s->req.nr_segs) ? 0 : -EIO;
 }
 
 static int prepare_map(struct slot *s)
@@ -115,8 +156,8 @@ static int prepare_map(struct slot *s)
     int prot = s->req.dir == VSCSI_DIR_TO_DEVICE ? PROT_READ : PROT_READ | PROT_WRITE;
     for (unsigned i = 0; i < n; i++)
         s->data.refs[i] = s->data.segs[i].gref;
-    uint8_t *base = xengnttab_map_domain_grant_refs(s->rs->gnttab, n, s->rs->domid, s->data.refs,
-                                                    prot);
+    uint8_t *base = xengnttab_map_domain_grant_refs(s->rs->gnttab, n, s->rs->domid,
+                                                    s->data.refs, prot);
     if (!base) {
         log_debug("%s: map of %u grants: %s", s->rs->name, n, strerror(errno));
         return -EIO;
@@ -145,43 +186,51 @@ int datapath_prepare(struct slot *s)
     s->cmd.data_len = s->req.data_len;
     s->cmd.iov = NULL;
     s->cmd.iov_cnt = 0;
+    s->data.copy_count = 0;
     if (s->req.nr_segs == 0)
         return 0;
-    return s->rs->cfg->datapath == DATAPATH_MAP ? prepare_map(s) : prepare_copy(s);
+    if (s->rs->cfg->datapath == DATAPATH_MAP)
+        return prepare_map(s);
+    prepare_copy(s);
+    return 0;
 }
 
-static int finish_copy(struct slot *s, uint32_t len)
+/* ---- out ------------------------------------------------------------------------ */
+
+bool datapath_finish(struct slot *s, uint32_t len)
 {
-    if (s->req.dir != VSCSI_DIR_FROM_DEVICE && s->req.dir != VSCSI_DIR_BIDIRECTIONAL)
-        return 0;
-    unsigned n = 0;
+    s->data.copy_count = 0;
+    if (s->data.mapped) {
+        if (xengnttab_unmap(s->rs->gnttab, s->data.mapped, s->data.nr_mapped) < 0)
+            log_err("%s: unmap of %u grants: %s", s->rs->name, s->data.nr_mapped,
+                    strerror(errno));
+        s->data.mapped = NULL;
+        s->data.nr_mapped = 0;
+        return false;
+    }
+    if (s->req.nr_segs == 0 || len == 0 ||
+        (s->req.dir != VSCSI_DIR_FROM_DEVICE && s->req.dir != VSCSI_DIR_BIDIRECTIONAL))
+        return false;
+    if (len > s->req.data_len)
+        len = s->req.data_len;
     uint32_t pos = 0;
     for (unsigned i = 0; i < s->req.nr_segs && pos < len; i++) {
         uint32_t chunk = s->data.segs[i].length;
         if (chunk > len - pos)
             chunk = len - pos;
-        s->data.copy[n++] = (xengnttab_grant_copy_segment_t){
+        queue(&s->rs->copy_out, s, (xengnttab_grant_copy_segment_t){
             .source.virt = s->data.buf + pos,
             .dest.foreign = {.ref = s->data.segs[i].gref, .offset = s->data.segs[i].offset,
                              .domid = s->rs->domid},
             .len = (uint16_t)chunk,
             .flags = GNTCOPY_dest_gref,
-        };
+        });
         pos += chunk;
     }
-    return copy_ok(s, n) ? 0 : -EIO;
+    return true;
 }
 
-int datapath_finish(struct slot *s, uint32_t len)
+void datapath_run_out(struct ring_state *rs)
 {
-    if (s->data.mapped) {
-        if (xengnttab_unmap(s->rs->gnttab, s->data.mapped, s->data.nr_mapped) < 0)
-            log_err("%s: unmap of %u grants: %s", s->rs->name, s->data.nr_mapped, strerror(errno));
-        s->data.mapped = NULL;
-        s->data.nr_mapped = 0;
-        return 0;
-    }
-    if (s->req.nr_segs == 0 || len == 0)
-        return 0;
-    return finish_copy(s, len > s->req.data_len ? s->req.data_len : len);
+    run(rs, &rs->copy_out);
 }

@@ -5,10 +5,18 @@
  * lists of indirect requests (always by copy, into private memory, once).
  * Owns each slot's data buffers (struct slot_data), preallocated for
  * max_segments when the ring is created.
+ *
+ * Copies are batched per ring: everything the worker takes off a ring in
+ * one pass is copied in with one hypervisor call (indirect lists first,
+ * then the data the devices will read), and everything the commands
+ * finished in one loop turn produced is copied out with one call before
+ * their answers are published. One ioctl per batch instead of one per
+ * request.
  */
 #ifndef PVSCSID_DATAPATH_H
 #define PVSCSID_DATAPATH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 #include <xengnttab.h>
@@ -16,6 +24,13 @@
 #include "wire.h"
 
 struct slot;
+struct ring_state;
+
+/* Grant copies to do in one call. */
+struct copy_batch {
+    xengnttab_grant_copy_segment_t *segs;
+    unsigned n, cap;
+};
 
 /* One slot's data buffers. */
 struct slot_data {
@@ -23,25 +38,44 @@ struct slot_data {
     struct scsiif_request_segment *indirect;    /* copied indirect entries */
     uint8_t *buf;                               /* copy mode: the data */
     struct iovec *iov;                          /* what the handler sees */
-    xengnttab_grant_copy_segment_t *copy;       /* copy mode: one batch */
     uint32_t *refs;                             /* map mode: grant refs */
     void *mapped;                               /* map mode: current mapping */
     unsigned nr_mapped;
+    unsigned copy_first, copy_count;            /* its part of the current batch */
 };
 
-/* Allocates / frees the buffers for requests of up to max_segments. */
+/* Allocates / frees a slot's buffers for requests of up to max_segments. */
 int datapath_slot_init(struct slot_data *d, unsigned max_segments);
 void datapath_slot_free(struct slot_data *d, unsigned max_segments);
+/* Allocates / frees a ring's two batches (in: guest to us, out: us to
+ * guest), room for every slot's largest request. */
+int datapath_ring_init(struct ring_state *rs, unsigned max_segments);
+void datapath_ring_free(struct ring_state *rs);
 
-/* Copies an indirect request's segment entries into the slot's indirect[]
- * and points its segs at them. 0, or -EIO when a grant copy failed. */
-int datapath_fetch_indirect(struct slot *s);
-/* Sets s->cmd.iov/iov_cnt/data_len for the request's data; brings data in
- * from the guest when the device will read it. 0, or -EIO when a grant
- * could not be copied or mapped (answer host ERROR). */
+/* ---- taking requests in: queue, run once, check per slot ------------------- */
+
+/* Queues the copy of an indirect request's segment lists into copy_in. */
+void datapath_queue_indirect(struct slot *s);
+/* After the run: the slot's segments are the copied list. */
+void datapath_use_indirect(struct slot *s);
+/* Sets s->cmd.iov/iov_cnt/data_len for the request's data. Copy mode
+ * queues the data the device will read into copy_in; map mode maps the
+ * pages now. 0, or -EIO when the pages could not be mapped (answer host
+ * ERROR). */
 int datapath_prepare(struct slot *s);
-/* Moves `len` bytes produced by the device back to the guest (copy mode)
- * and releases mappings (map mode). 0 or -EIO. Always releases. */
-int datapath_finish(struct slot *s, uint32_t len);
+/* Copies everything queued in copy_in, in one call, and empties it. */
+void datapath_run_in(struct ring_state *rs);
+
+/* ---- answering: queue, run once, check per slot ---------------------------- */
+
+/* The device is done with the slot's buffers: len bytes it produced go
+ * back to the guest. Copy mode queues them into copy_out (true: answer
+ * after datapath_run_out); map mode releases the mapping (false). */
+bool datapath_finish(struct slot *s, uint32_t len);
+/* Copies everything queued in copy_out, in one call, and empties it. */
+void datapath_run_out(struct ring_state *rs);
+
+/* After a run: did every copy queued for this slot succeed? */
+bool datapath_copied(const struct slot *s, const struct copy_batch *b);
 
 #endif

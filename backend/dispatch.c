@@ -61,7 +61,30 @@ static void answer_now(struct slot *s, uint8_t host)
     slot_release(s);
 }
 
-/* A command the handler (or the emulation) finished. */
+/* The answer of a command whose data is back with the guest (copied: the
+ * copy of it succeeded, or there was none). */
+static void cmd_answer(struct slot *s, bool copied)
+{
+    struct ring_state *rs = s->rs;
+    struct lun_cmd *c = &s->cmd;
+    uint32_t len = s->req.data_len;
+    if (!copied) {
+        RING_COUNTER_ADD(rs->stats.errors, 1);
+        respond(s, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0, len);
+    } else {
+        uint32_t residual = s->answer_residual;
+        if (c->host != XEN_VSCSIIF_RSLT_HOST_OK || c->status != 0)
+            RING_COUNTER_ADD(rs->stats.errors, 1);
+        RING_COUNTER_ADD(rs->stats.bytes, len - residual);
+        unsigned sense_len = c->sense_len > sizeof(c->sense) ? sizeof(c->sense) : c->sense_len;
+        respond(s, vscsi_rslt(c->host, c->status), c->sense, sense_len, residual);
+    }
+    slot_release(s);
+}
+
+/* A command the handler (or the emulation) finished. Data it produced is
+ * queued to go back to the guest with the others of this loop turn; its
+ * answer follows that copy (dispatch_flush). */
 static void cmd_finish(struct slot *s)
 {
     struct ring_state *rs = s->rs;
@@ -71,40 +94,38 @@ static void cmd_finish(struct slot *s)
         (void)datapath_finish(s, 0);
         RING_COUNTER_ADD(rs->stats.errors, 1);
         respond(s, vscsi_rslt(s->tmf.end_host, 0), NULL, 0, len);
-    } else {
-        /* A host-level failure (timeout, error, reset...) says nothing
-         * about which bytes arrived: none are passed on. A CHECK CONDITION
-         * keeps the device's residual (a tape's short block, ILI). */
-        uint32_t residual = c->host != XEN_VSCSIIF_RSLT_HOST_OK ? len
-                            : c->residual > len                ? len
-                                                               : c->residual;
-        if (datapath_finish(s, len - residual) < 0) {
-            RING_COUNTER_ADD(rs->stats.errors, 1);
-            respond(s, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0, len);
-        } else {
-            if (c->host != XEN_VSCSIIF_RSLT_HOST_OK || c->status != 0)
-                RING_COUNTER_ADD(rs->stats.errors, 1);
-            RING_COUNTER_ADD(rs->stats.bytes, len - residual);
-            unsigned sense_len = c->sense_len > sizeof(c->sense) ? sizeof(c->sense)
-                                                                 : c->sense_len;
-            respond(s, vscsi_rslt(c->host, c->status), c->sense, sense_len, residual);
-        }
+        slot_release(s);
+        return;
     }
-    slot_release(s);
+    /* A host-level failure (timeout, error, reset...) says nothing about
+     * which bytes arrived: none are passed on. A CHECK CONDITION keeps the
+     * device's residual (a tape's short block, ILI). */
+    s->answer_residual = c->host != XEN_VSCSIIF_RSLT_HOST_OK ? len
+                         : c->residual > len                ? len
+                                                            : c->residual;
+    bool gone = rs->detaching && !rs->answer_on_detach;
+    if (datapath_finish(s, gone ? 0 : len - s->answer_residual)) {
+        rs->finishing[rs->nr_finishing++] = s;
+        return;
+    }
+    cmd_answer(s, true);
 }
 
-static void start_cdb(struct slot *s, struct io_uring *uring)
+/* Where a CDB goes: its LUN's handler (s->lun), the REPORT LUNS emulation
+ * (s->emulated), or nowhere (answered NO_CONNECT here: false). Sets up
+ * s->cmd's inputs. */
+static bool route_cdb(struct slot *s)
 {
     struct ring_state *rs = s->rs;
     const struct vscsiif_request *raw = &s->req.raw;
     struct lun_entry *e = ring_state_find_lun(rs, raw->channel, raw->id, raw->lun);
     /* Emulated, except in whole-HBA mode where the device answers itself
      * (its LUNs are all the guest's, identity-mapped). */
-    bool report_luns = raw->cmnd[0] == SCSI_OP_REPORT_LUNS && !(rs->feature_host && e) &&
-                       report_luns_target_exists(rs, raw->channel, raw->id);
-    if (!e && !report_luns) {
+    s->emulated = raw->cmnd[0] == SCSI_OP_REPORT_LUNS && !(rs->feature_host && e) &&
+                  report_luns_target_exists(rs, raw->channel, raw->id);
+    if (!e && !s->emulated) {
         answer_now(s, XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
-        return;
+        return false;
     }
     struct lun_cmd *c = &s->cmd;
     memcpy(c->cdb, raw->cmnd, sizeof(c->cdb));
@@ -116,20 +137,25 @@ static void start_cdb(struct slot *s, struct io_uring *uring)
     c->host = XEN_VSCSIIF_RSLT_HOST_OK;
     c->sense_len = 0;
     c->residual = 0;
-    if (datapath_prepare(s) < 0) {
-        (void)datapath_finish(s, 0);
-        answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
-        return;
+    if (!s->emulated) {
+        s->lun = e;
+        e->inflight++;
     }
-    if (report_luns) {
-        report_luns_emulate(rs, raw->channel, raw->id, c);
+    return true;
+}
+
+/* A routed CDB whose data is in place: to its handler or the emulation. */
+static void launch_cdb(struct slot *s, struct io_uring *uring)
+{
+    struct ring_state *rs = s->rs;
+    if (s->emulated) {
+        report_luns_emulate(rs, s->req.raw.channel, s->req.raw.id, &s->cmd);
         cmd_finish(s);
         return;
     }
-    s->lun = e;
-    e->inflight++;
+    struct lun *lun = s->lun->lun;
     journal_started(rs->journal, slot_index(s));
-    if (e->lun->ops->start(e->lun, c, uring) == LUN_DONE)
+    if (lun->ops->start(lun, &s->cmd, uring) == LUN_DONE)
         cmd_finish(s);
 }
 
@@ -157,32 +183,89 @@ static void start_tmf(struct slot *t)
     }
 }
 
-static void start_request(struct slot *s, struct io_uring *uring)
+/* Checks a taken request (its copy). false when it was answered here. */
+static bool intake(struct slot *s)
 {
     struct ring_state *rs = s->rs;
     struct vscsi_request *r = &s->req;
     RING_COUNTER_ADD(rs->stats.requests, 1);
     s->data.segs = r->raw.seg;
+    s->data.copy_count = 0;
     s->lun = NULL;
+    s->emulated = false;
     s->tmf = (struct slot_tmf){.ended_by = -1};
     enum vscsi_reject rj = vscsi_request_check(r, &rs->limits);
-    if (rj == VSCSI_REQ_OK && r->indirect && r->act == VSCSIIF_ACT_SCSI_CDB) {
-        if (datapath_fetch_indirect(s) < 0) {
-            answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
-            return;
-        }
-        rj = vscsi_request_check_indirect(r, s->data.indirect, r->nr_segs);
-    }
     if (rj != VSCSI_REQ_OK) {
         log_debug("%s: rqid %u rejected: %s", rs->name, (unsigned)r->raw.rqid,
                   vscsi_reject_name(rj));
         answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
-        return;
+        return false;
     }
-    if (r->act == VSCSIIF_ACT_SCSI_ABORT || r->act == VSCSIIF_ACT_SCSI_RESET)
-        start_tmf(s);
-    else
-        start_cdb(s, uring);
+    return true;
+}
+
+static bool is_cdb(const struct slot *s)
+{
+    return s->req.act == VSCSIIF_ACT_SCSI_CDB;
+}
+
+/* Starts the n requests of list (slots taken, busy), in ring order, with
+ * at most two grant copy calls for all of them: the indirect segment lists
+ * first, then the data the devices will read. Entries answered on the way
+ * (rejected, NO_CONNECT, a failed copy) drop out of list. */
+static void start_requests(struct ring_state *rs, struct slot **list, unsigned n,
+                           struct io_uring *uring)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct slot *s = list[i];
+        if (!intake(s))
+            list[i] = NULL;
+        else if (is_cdb(s) && s->req.indirect)
+            datapath_queue_indirect(s);
+    }
+    datapath_run_in(rs);
+    for (unsigned i = 0; i < n; i++) {
+        struct slot *s = list[i];
+        if (!s || !is_cdb(s))
+            continue;
+        enum vscsi_reject rj = VSCSI_REQ_OK;
+        if (s->req.indirect) {
+            if (!datapath_copied(s, &rs->copy_in)) {
+                answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
+                list[i] = NULL;
+                continue;
+            }
+            datapath_use_indirect(s);
+            rj = vscsi_request_check_indirect(&s->req, s->data.indirect, s->req.nr_segs);
+        }
+        if (rj != VSCSI_REQ_OK) {
+            log_debug("%s: rqid %u rejected: %s", rs->name, (unsigned)s->req.raw.rqid,
+                      vscsi_reject_name(rj));
+            answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
+            list[i] = NULL;
+        } else if (!route_cdb(s)) {
+            list[i] = NULL;
+        } else if (datapath_prepare(s) < 0) {
+            (void)datapath_finish(s, 0);
+            answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
+            list[i] = NULL;
+        }
+    }
+    datapath_run_in(rs);
+    /* In ring order: an ABORT or RESET sees the commands before it started. */
+    for (unsigned i = 0; i < n; i++) {
+        struct slot *s = list[i];
+        if (!s)
+            continue;
+        if (!is_cdb(s)) {
+            start_tmf(s);
+        } else if (s->data.copy_count && !datapath_copied(s, &rs->copy_in)) {
+            (void)datapath_finish(s, 0);
+            answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
+        } else {
+            launch_cdb(s, uring);
+        }
+    }
 }
 
 static struct slot *free_slot(struct ring_state *rs)
@@ -206,6 +289,7 @@ void dispatch_ring(struct ring_state *rs, struct io_uring *uring)
             rs->halted = true;
             return;
         }
+        struct slot *taken[VSCSI_RING_SIZE];
         for (int i = 0; i < n; i++) {
             /* available() counts only requests that fit beside the ones
              * we still hold, so a free slot always exists. */
@@ -219,8 +303,9 @@ void dispatch_ring(struct ring_state *rs, struct io_uring *uring)
             s->busy = true;
             RING_COUNTER_ADD(rs->inflight, 1);
             journal_take(rs->journal, slot_index(s), idx, &s->req.raw);
-            start_request(s, uring);
+            taken[i] = s;
         }
+        start_requests(rs, taken, (unsigned)n, uring);
     } while (vscsi_back_ring_final_check(&rs->ring));
 }
 
@@ -260,6 +345,8 @@ static void describe(const struct slot *s, char *out, size_t len)
 
 void dispatch_restarted(struct ring_state *rs, struct io_uring *uring)
 {
+    struct slot *run[VSCSI_RING_SIZE];
+    unsigned nr_run = 0;
     for (unsigned i = 0; i < VSCSI_RING_SIZE && rs->nr_restarted; i++) {
         struct slot *s = &rs->slots[i];
         if (!s->restarted)
@@ -269,7 +356,7 @@ void dispatch_restarted(struct ring_state *rs, struct io_uring *uring)
         s->lun = NULL;
         s->tmf = (struct slot_tmf){.ended_by = -1};
         if (!s->may_have_run) {
-            start_request(s, uring);   /* it never reached a device */
+            run[nr_run++] = s;   /* it never reached a device */
             continue;
         }
         char what[96];
@@ -279,7 +366,7 @@ void dispatch_restarted(struct ring_state *rs, struct io_uring *uring)
         if (raw->act == VSCSIIF_ACT_SCSI_CDB && e && lun_cmd_repeatable(e->lun, raw->cmnd)) {
             log_info("%s: %s may have run before the restart: run again (harmless here)",
                      rs->name, what);
-            start_request(s, uring);
+            run[nr_run++] = s;
         } else if (raw->act == VSCSIIF_ACT_SCSI_CDB) {
             log_warn("%s: %s may have run before the restart and may not run twice: "
                      "answered as failed (lost), not run again", rs->name, what);
@@ -291,6 +378,7 @@ void dispatch_restarted(struct ring_state *rs, struct io_uring *uring)
             slot_release(s);
         }
     }
+    start_requests(rs, run, nr_run, uring);
 }
 
 void dispatch_cmd_finished(struct lun_cmd *cmd)
@@ -309,6 +397,14 @@ void dispatch_cmd_cqe(struct lun_cmd *cmd, const struct io_uring_cqe *cqe,
 
 void dispatch_flush(struct ring_state *rs)
 {
+    if (rs->nr_finishing) {
+        /* The data of every command finished this turn, in one call. */
+        datapath_run_out(rs);
+        unsigned n = rs->nr_finishing;
+        rs->nr_finishing = 0;
+        for (unsigned i = 0; i < n; i++)
+            cmd_answer(rs->finishing[i], datapath_copied(rs->finishing[i], &rs->copy_out));
+    }
     if (!rs->need_push)
         return;
     rs->need_push = false;

@@ -22,7 +22,7 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
     rs->limits.max_segments = max_segments;
     log_device_name(rs->name, domid, devid);
     rs->evtchn_tag.kind = URING_TAG_EVTCHN;
-    int err = 0;
+    int err = datapath_ring_init(rs, max_segments);
     for (unsigned i = 0; i < VSCSI_RING_SIZE && !err; i++) {
         rs->slots[i].rs = rs;
         rs->slots[i].tmf.ended_by = -1;
@@ -110,6 +110,7 @@ void ring_state_free(struct ring_state *rs)
     ring_state_disconnect(rs);
     for (unsigned i = 0; i < VSCSI_RING_SIZE; i++)
         datapath_slot_free(&rs->slots[i].data, rs->limits.max_segments);
+    datapath_ring_free(rs);
     if (rs->evtchn)
         xenevtchn_close(rs->evtchn);
     if (rs->gnttab)

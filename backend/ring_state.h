@@ -60,6 +60,8 @@ struct slot {
     struct vscsi_request req;                 /* copied once from the ring */
     struct lun_entry *lun;                    /* NULL for emulated commands */
     struct lun_cmd cmd;
+    bool emulated;                            /* REPORT LUNS answered by us */
+    uint32_t answer_residual;                 /* finished: residual of the answer */
     struct slot_tmf tmf;
     struct slot_data data;                    /* datapath.c's */
     /* Taken over from the previous pvscsid (ring_takeover.c): started when
@@ -110,6 +112,11 @@ struct ring_state {
     bool answer_on_detach;              /* false: guest gone, drop answers */
     bool halted;                        /* frontend broke the ring */
     bool need_push;                     /* responses put, not yet pushed */
+    /* Grant copies batched per loop turn (datapath.c), and the commands
+     * whose answers wait for copy_out. */
+    struct copy_batch copy_in, copy_out;
+    struct slot *finishing[VSCSI_RING_SIZE];
+    unsigned nr_finishing;
     struct worker_msg *detach_waiter;
     unsigned inflight;
     struct slot slots[VSCSI_RING_SIZE];
