@@ -12,6 +12,7 @@
 #include <xenstore.h>
 
 #include "daemon_world.h"
+#include "testdata.h"
 #include "result.h"
 #include "xensim.h"
 
@@ -51,17 +52,6 @@ static int ctl(const char *sock, const char *args, char *out, size_t size)
     return st;
 }
 
-static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
-{
-    memset(cdb, 0, 10);
-    cdb[0] = write ? 0x2a : 0x28;
-    cdb[2] = (uint8_t)(lba >> 24);
-    cdb[3] = (uint8_t)(lba >> 16);
-    cdb[4] = (uint8_t)(lba >> 8);
-    cdb[5] = (uint8_t)lba;
-    cdb[7] = (uint8_t)(blocks >> 8);
-    cdb[8] = (uint8_t)blocks;
-}
 
 int main(void)
 {
@@ -124,12 +114,12 @@ int main(void)
     for (size_t i = 0; i < len; i++)
         wbuf[i] = (uint8_t)(i * 7 + (i >> 12));
     uint8_t cdb[10];
-    rw10(cdb, true, 2048, (uint16_t)(len / 512));
+    testdata_rw10(cdb, true, 2048, (uint16_t)(len / 512));
     simfront_cmd_init(&c, &l0, cdb, 10, VSCSI_DIR_TO_DEVICE, wbuf, (uint32_t)len);
     double t0 = now_s();
     r = simfront_exec(f, &c, 10000);
     EXPECT(r == 0 && c.rslt == 0, "4. WRITE(10) 1 MiB at LBA 2048 (indirect segments)");
-    rw10(cdb, false, 2048, (uint16_t)(len / 512));
+    testdata_rw10(cdb, false, 2048, (uint16_t)(len / 512));
     memset(rbuf, 0, len);
     simfront_cmd_init(&c, &l0, cdb, 10, VSCSI_DIR_FROM_DEVICE, rbuf, (uint32_t)len);
     r = simfront_exec(f, &c, 10000);
@@ -138,7 +128,7 @@ int main(void)
            "   READ(10) 1 MiB back: identical (%.1f ms for both)", (t1 - t0) * 1e3);
 
     /* Out of range: the sense data comes through. */
-    rw10(cdb, false, 0x7fffffff, 1);
+    testdata_rw10(cdb, false, 0x7fffffff, 1);
     simfront_cmd_init(&c, &l0, cdb, 10, VSCSI_DIR_FROM_DEVICE, rbuf, 512);
     r = simfront_exec(f, &c, 5000);
     EXPECT(r == 0 && vscsi_rslt_status(c.rslt) == VSCSI_STATUS_CHECK_CONDITION &&

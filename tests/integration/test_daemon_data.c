@@ -14,6 +14,7 @@
 #include "daemon_world.h"
 #include "result.h"
 #include "tap.h"
+#include "testdata.h"
 #include "xensim.h"
 
 #define NR_GUESTS 2
@@ -49,33 +50,14 @@ struct ring_io {
     struct simfront_cmd cmd[DEPTH];
 };
 
-static void fill(uint8_t *p, uint32_t len, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
 
-static void rw16(uint8_t *cdb, bool write, uint64_t lba, uint32_t blocks)
-{
-    memset(cdb, 0, 16);
-    cdb[0] = write ? 0x8a : 0x88;
-    for (int i = 0; i < 8; i++)
-        cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
-    for (int i = 0; i < 4; i++)
-        cdb[10 + i] = (uint8_t)(blocks >> (24 - 8 * i));
-}
 
 static void shape_cmd(struct simfront_cmd *c, const struct shape *s, bool write, int slot,
                       uint8_t *buf)
 {
     static const struct vscsi_hctl lun = {0, 0, 0, 0};
     uint8_t cdb[16];
-    rw16(cdb, write, (uint64_t)slot * (SLOT_BYTES / 512), s->len / 512);
+    testdata_rw16(cdb, write, (uint64_t)slot * (SLOT_BYTES / 512), s->len / 512);
     simfront_cmd_init(c, &lun, cdb, 16, write ? VSCSI_DIR_TO_DEVICE : VSCSI_DIR_FROM_DEVICE,
                       buf, s->len);
     c->first_offset = s->first_offset;
@@ -92,7 +74,7 @@ static void run_phase(struct ring_io *rings, int n, bool write, int round)
             const struct shape *s = &shapes[(i + round) % (sizeof(shapes) / sizeof(shapes[0]))];
             uint8_t *buf = write ? rings[r].wbuf[i] : rings[r].rbuf[i];
             if (write)
-                fill(buf, s->len, (uint32_t)(r * 1000 + i * 7 + round));
+                testdata_fill(buf, s->len, (uint32_t)(r * 1000 + i * 7 + round));
             else
                 memset(buf, 0, s->len);
             shape_cmd(&rings[r].cmd[i], s, write, i, buf);
@@ -213,10 +195,10 @@ static void large(const char *datapath)
     for (int phase = 0; phase < 2; phase++) {
         for (int i = 0; i < LARGE_DEPTH; i++) {
             uint8_t cdb[16];
-            rw16(cdb, phase == 0, (uint64_t)i * (len / 512), len / 512);
+            testdata_rw16(cdb, phase == 0, (uint64_t)i * (len / 512), len / 512);
             uint8_t *buf = (phase == 0 ? wb : rb) + (size_t)i * len;
             if (phase == 0)
-                fill(buf, len, (uint32_t)i + 77);
+                testdata_fill(buf, len, (uint32_t)i + 77);
             simfront_cmd_init(&c[i], &l0, cdb, 16,
                               phase == 0 ? VSCSI_DIR_TO_DEVICE : VSCSI_DIR_FROM_DEVICE, buf, len);
             int q = simfront_submit(f, &c[i]);

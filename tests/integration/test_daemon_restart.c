@@ -20,6 +20,7 @@
 #include "result.h"
 #include "ring_journal.h"
 #include "tap.h"
+#include "testdata.h"
 #include "xensim.h"
 
 #define NR_GUESTS 2
@@ -51,38 +52,17 @@ struct load {
     long last_done_ms;       /* when the last command completed */
 };
 
-static void fill(uint8_t *p, uint32_t len, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
 
-static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
-{
-    memset(cdb, 0, 10);
-    cdb[0] = write ? 0x2a : 0x28;
-    cdb[2] = (uint8_t)(lba >> 24);
-    cdb[3] = (uint8_t)(lba >> 16);
-    cdb[4] = (uint8_t)(lba >> 8);
-    cdb[5] = (uint8_t)lba;
-    cdb[7] = (uint8_t)(blocks >> 8);
-    cdb[8] = (uint8_t)blocks;
-}
 
 static void phase(struct load *l, bool write, uint32_t round)
 {
     static const struct vscsi_hctl lun = {0, 0, 0, 0};
     for (int i = 0; i < DEPTH; i++) {
         uint8_t cdb[10];
-        rw10(cdb, write, (uint32_t)i * (IO_BYTES / 512), IO_BYTES / 512);
+        testdata_rw10(cdb, write, (uint32_t)i * (IO_BYTES / 512), IO_BYTES / 512);
         uint8_t *buf = write ? l->wbuf[i] : l->rbuf[i];
         if (write)
-            fill(buf, IO_BYTES, round * 131u + (uint32_t)i + l->domid * 7919u + l->devid * 31u);
+            testdata_fill(buf, IO_BYTES, round * 131u + (uint32_t)i + l->domid * 7919u + l->devid * 31u);
         else
             memset(buf, 0, IO_BYTES);
         simfront_cmd_init(&l->cmd[i], &lun, cdb, 10,

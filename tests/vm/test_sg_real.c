@@ -25,6 +25,7 @@
 #include "daemon_world.h"
 #include "result.h"
 #include "tap.h"
+#include "testdata.h"
 #include "vm_scsi.h"
 
 #define DEV_MB 16u
@@ -68,23 +69,12 @@ static void find_scsi_debug(void)
         REQUIRE(S.up);                                                      \
     } while (0)
 
-static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
-{
-    memset(cdb, 0, 10);
-    cdb[0] = write ? 0x2a : 0x28;
-    cdb[2] = (uint8_t)(lba >> 24);
-    cdb[3] = (uint8_t)(lba >> 16);
-    cdb[4] = (uint8_t)(lba >> 8);
-    cdb[5] = (uint8_t)lba;
-    cdb[7] = (uint8_t)(blocks >> 8);
-    cdb[8] = (uint8_t)blocks;
-}
 
 static void rw_cmd_lun(struct simfront_cmd *c, const struct vscsi_hctl *lun, bool write,
                        uint32_t lba, uint8_t *buf, uint32_t len)
 {
     uint8_t cdb[10];
-    rw10(cdb, write, lba, (uint16_t)(len / 512));
+    testdata_rw10(cdb, write, lba, (uint16_t)(len / 512));
     simfront_cmd_init(c, lun, cdb, 10, write ? VSCSI_DIR_TO_DEVICE : VSCSI_DIR_FROM_DEVICE,
                       buf, len);
     c->timeout_s = 30;
@@ -179,7 +169,7 @@ TEST(write_read_compare_sizes)
     int bad = 0;
     for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         uint32_t len = sizes[i];
-        vm_fill(wbuf, len, 100 + i);
+        testdata_fill(wbuf, len, 100 + i);
         memset(rbuf, 0xee, len);
         struct simfront_cmd c;
         rw_cmd(&c, true, lba, wbuf, len);
@@ -216,7 +206,7 @@ TEST(sixteen_in_flight)
         for (int i = 0; i < DEPTH; i++) {
             uint32_t len = 4096u * (uint32_t)(1 + i);   /* 4 KiB .. 64 KiB */
             if (write)
-                vm_fill(wbuf[i], len, 7000 + (uint32_t)i);
+                testdata_fill(wbuf[i], len, 7000 + (uint32_t)i);
             else
                 memset(rbuf[i], 0, len);
             rw_cmd(&c[i], write, base + (uint32_t)i * 128, write ? wbuf[i] : rbuf[i], len);
@@ -276,7 +266,7 @@ TEST(no_stale_data_on_check_condition)
     static uint8_t pat[65536], buf[65536];
     const uint32_t len = sizeof(pat);
     struct simfront_cmd c;
-    vm_fill(pat, len, 4242);
+    testdata_fill(pat, len, 4242);
     rw_cmd(&c, true, 2048, pat, len);
     REQUIRE(simfront_exec(S.f, &c, WAIT_MS) == 0);
     CHECK_INT_EQ(c.rslt, 0);
@@ -451,7 +441,7 @@ TEST(virtio_scsi_disk)
         bool write = phase == 0;
         for (int i = 0; i < DEPTH; i++) {
             if (write)
-                vm_fill(wbuf[i], 65536, 900 + (uint32_t)i);
+                testdata_fill(wbuf[i], 65536, 900 + (uint32_t)i);
             else
                 memset(rbuf[i], 0, 65536);
             rw_cmd(&q[i], write, (uint32_t)i * 128, write ? wbuf[i] : rbuf[i], 65536);
@@ -697,7 +687,7 @@ static int write_read(struct simfront *f, const struct vscsi_hctl *l, uint32_t l
     static uint8_t rbuf[HBA_LEN];
     uint8_t *pat = H.pat[l->lun];
     struct simfront_cmd c;
-    vm_fill(pat, HBA_LEN, seed);
+    testdata_fill(pat, HBA_LEN, seed);
     rw_cmd_lun(&c, l, true, lba, pat, HBA_LEN);
     if (simfront_exec(f, &c, WAIT_MS) != 0)
         return -1;

@@ -82,7 +82,7 @@ struct step {
     uint8_t cdb_len;
     uint8_t dir;                  /* enum vscsi_dir */
     uint32_t len;
-    int pattern;                  /* data-out: vm_fill(pattern); 0: explicit `out` */
+    int pattern;                  /* data-out: testdata_fill(pattern); 0: explicit `out` */
     const uint8_t *out;
     int tag;                      /* names a step the checks look at */
 };
@@ -92,7 +92,7 @@ static void step_out_data(const struct step *s, uint8_t *buf)
     if (s->out)
         memcpy(buf, s->out, s->len);
     else
-        vm_fill(buf, s->len, (uint32_t)s->pattern);
+        testdata_fill(buf, s->len, (uint32_t)s->pattern);
 }
 
 /* Straight on the sg node, as any dom0 program would. */
@@ -594,7 +594,7 @@ TEST(tape_script_through_pvscsid_identical)
     CHECK_INT_EQ(r->sense[0] & 0x80, 0x80);
     CHECK_INT_EQ(sense_info(r), 1000);
     CHECK_INT_EQ(r->residual, 1000);
-    vm_fill(want, 1000, P_REC1000);
+    testdata_fill(want, 1000, P_REC1000);
     CHECK_MEM_EQ(r->data, want, 1000);
     /* a shorter read of a longer record: ILI, information = -2048 */
     r = &o[step_of(T_SHORTER)];
@@ -605,7 +605,7 @@ TEST(tape_script_through_pvscsid_identical)
     r = &o[step_of(T_EXACT)];
     CHECK_INT_EQ(r->status, 0);
     CHECK_INT_EQ(r->residual, 0);
-    vm_fill(want, 65536, P_REC64K);
+    testdata_fill(want, 65536, P_REC64K);
     CHECK_MEM_EQ(r->data, want, 65536);
     /* a read into a filemark: FILEMARK, information = 512 not read, ASC
      * 00/01 FILEMARK DETECTED, nothing transferred */
@@ -620,10 +620,10 @@ TEST(tape_script_through_pvscsid_identical)
     CHECK_INT_EQ(r->status, 0x02);
     CHECK_INT_EQ(r->sense[2], 0x80);
     CHECK_INT_EQ(sense_asc(r), 0x0001);
-    vm_fill(want, 2048, P_FIXED);
+    testdata_fill(want, 2048, P_FIXED);
     CHECK_MEM_EQ(r->data, want, 2048);
     /* the 512-byte record, also after SPACE 2 filemarks */
-    vm_fill(want, 512, P_REC512);
+    testdata_fill(want, 512, P_REC512);
     r = &o[step_of(T_REC512)];
     CHECK_INT_EQ(r->status, 0);
     CHECK_MEM_EQ(r->data, want, 512);
@@ -681,7 +681,7 @@ TEST(swap_cartridges)
         {"LOAD/UNLOAD: unload", CDB6(0x1b, 0, 0, 0, 0, 0), NONE},
     };
     static uint8_t want[32768];
-    vm_fill(want, sizeof(want), 77);
+    testdata_fill(want, sizeof(want), 77);
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         REQUIRE(run_guest(S.ft, &V_TAPE, &steps[i], &o) == 0);
         if (o.status != 0)

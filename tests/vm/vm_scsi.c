@@ -72,13 +72,3 @@ void vm_sg_name(const char *hctl, char *out, size_t size)
     closedir(d);
 }
 
-void vm_fill(uint8_t *p, uint32_t len, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (uint32_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}

@@ -19,7 +19,7 @@ bool vm_find_device(int type, const char *vendor, const char *model, char *out, 
 void vm_sg_name(const char *hctl, char *out, size_t size);
 /* Cuts trailing blanks and newlines (sysfs attributes, INQUIRY strings). */
 void vm_trim(char *s);
-/* A pseudo-random pattern of `len` bytes, the same for the same seed. */
-void vm_fill(uint8_t *p, uint32_t len, uint32_t seed);
+
+#include "testdata.h"   /* testdata_fill: the data pattern */
 
 #endif
