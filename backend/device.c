@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,7 @@ static int connect_ring(struct device *d, bool resume)
         return -ENOMEM;
     }
     d->rs->feature_host = d->feature_host;
+    qos_set(&d->rs->qos, d->qos_iops, d->qos_bps, 0);
     int r = ring_state_connect(d->rs, &o);
     if (r < 0) {
         log_err("%s: cannot map ring-ref %lu / bind port %lu: %s", d->name, ref, port, strerror(-r));
@@ -244,6 +246,24 @@ static void free_ring(struct device *d)
     d->rs = NULL;
     d->draining = false;
     log_info("%s: %s", d->name, d->handover ? "handed over" : "disconnected");
+}
+
+/* ---- limits ------------------------------------------------------------------- */
+
+/* The ring's limits, from its backend directory (a toolstack or the
+ * management API writes them, at attach time or later): applied at once. */
+static void read_limits(struct device *d)
+{
+    long iops = xsu_read_uint(d->env->xs, XBT_NULL, d->be_path, "qos-iops");
+    long bps = xsu_read_uint(d->env->xs, XBT_NULL, d->be_path, "qos-bps");
+    uint64_t ni = iops > 0 ? (uint64_t)iops : 0, nb = bps > 0 ? (uint64_t)bps : 0;
+    if (ni == d->qos_iops && nb == d->qos_bps)
+        return;
+    d->qos_iops = ni;
+    d->qos_bps = nb;
+    log_info("%s: limits %" PRIu64 " requests/s, %" PRIu64 " bytes/s (0: none)", d->name, ni, nb);
+    if (d->rs && d->rs->worker && !d->draining)
+        worker_set_qos(d->rs->worker, d->rs, ni, nb);
 }
 
 /* ---- the state machine -------------------------------------------------------- */
@@ -316,6 +336,7 @@ void device_changed(struct device *d)
             return;
     }
     d->feature_host = xsu_read_uint(d->env->xs, XBT_NULL, d->be_path, "feature-host") == 1;
+    read_limits(d);
     int fe = xsu_read_state(d->env->xs, XBT_NULL, d->fe_path, "state");
     switch (fe) {
     case XenbusStateInitialising:

@@ -44,6 +44,7 @@ struct device {
     int state;                      /* backend state we last wrote */
     bool domain_was_introduced;     /* for @releaseDomain */
     bool feature_host;              /* whole-HBA mode (xend HOST mode) */
+    uint64_t qos_iops, qos_bps;     /* the ring's limits (qos-iops, qos-bps; 0: none) */
     struct hba_follow hba;          /* its LUNs follow the physical host */
     struct ring_state *rs;          /* while connected (or draining) */
     bool draining;                  /* ring handed back, not yet returned */

@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "datapath.h"
 #include "dispatch.h"
@@ -154,6 +155,7 @@ static void launch_cdb(struct slot *s, struct io_uring *uring)
         return;
     }
     struct lun *lun = s->lun->lun;
+    qos_charge(&rs->qos, s->req.data_len);
     journal_started(rs->journal, slot_index(s));
     if (lun->ops->start(lun, &s->cmd, uring) == LUN_DONE)
         cmd_finish(s);
@@ -276,10 +278,18 @@ static struct slot *free_slot(struct ring_state *rs)
     return NULL;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void dispatch_ring(struct ring_state *rs, struct io_uring *uring)
 {
     if (rs->halted || rs->detaching)
         return;
+    bool throttled = false;
     do {
         int n = vscsi_back_ring_available(&rs->ring);
         if (n < 0) {
@@ -288,6 +298,12 @@ void dispatch_ring(struct ring_state *rs, struct io_uring *uring)
             log_err("%s: frontend overflowed the ring; ring halted", rs->name);
             rs->halted = true;
             return;
+        }
+        if (rs->qos.on && n > 0) {
+            /* Over its limits: the rest waits in the ring (qos.wake_ns). */
+            unsigned m = qos_admit(&rs->qos, (unsigned)n, now_ns());
+            throttled = m < (unsigned)n;
+            n = (int)m;
         }
         struct slot *taken[VSCSI_RING_SIZE];
         for (int i = 0; i < n; i++) {
@@ -306,7 +322,7 @@ void dispatch_ring(struct ring_state *rs, struct io_uring *uring)
             taken[i] = s;
         }
         start_requests(rs, taken, (unsigned)n, uring);
-    } while (vscsi_back_ring_final_check(&rs->ring));
+    } while (!throttled && vscsi_back_ring_final_check(&rs->ring));
 }
 
 /* A command that may have run before a restart and may not run twice: the

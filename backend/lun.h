@@ -26,6 +26,7 @@ enum uring_tag_kind {
     URING_TAG_LUN_CMD = 1,   /* a struct lun_cmd: handler->complete() */
     URING_TAG_LUN,           /* a struct lun's own SQE: handler->event() */
     URING_TAG_EVTCHN,        /* a ring's event channel fd became readable */
+    URING_TAG_QOS,           /* a throttled ring's tokens are back */
     URING_TAG_WAKE,          /* the worker's control eventfd */
 };
 struct uring_tag {

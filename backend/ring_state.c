@@ -22,6 +22,7 @@ struct ring_state *ring_state_new(const struct pvscsid_config *cfg, uint16_t dom
     rs->limits.max_segments = max_segments;
     log_device_name(rs->name, domid, devid);
     rs->evtchn_tag.kind = URING_TAG_EVTCHN;
+    rs->qos_tag.kind = URING_TAG_QOS;
     int err = datapath_ring_init(rs, max_segments);
     for (unsigned i = 0; i < VSCSI_RING_SIZE && !err; i++) {
         rs->slots[i].rs = rs;

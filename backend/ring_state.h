@@ -24,6 +24,7 @@
 #include "hctl.h"
 #include "log.h"
 #include "lun.h"
+#include "qos.h"
 #include "request.h"
 #include "ring.h"
 #include "ring_journal.h"
@@ -108,6 +109,12 @@ struct ring_state {
     struct uring_tag evtchn_tag;        /* user_data of the evtchn poll */
     bool poll_armed;
     bool poll_cancelling;               /* poll_remove submitted */
+    /* Limits (qos.h): a throttled ring waits on its own timeout. */
+    struct ring_qos qos;
+    struct uring_tag qos_tag;
+    struct __kernel_timespec qos_ts;    /* the armed timeout's */
+    bool qos_timer_armed;
+    bool qos_timer_cancelling;
     bool detaching;                     /* no new requests; drain */
     bool answer_on_detach;              /* false: guest gone, drop answers */
     bool halted;                        /* frontend broke the ring */

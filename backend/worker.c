@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ enum msg_type {
     MSG_REMOVE_LUN,
     MSG_HAS_LUN,
     MSG_PING,
+    MSG_SET_QOS,
     MSG_STOP,
 };
 
@@ -31,6 +33,7 @@ struct worker_msg {
     struct vscsi_hctl vdev;
     struct lun *lun;               /* in: ADD; out: REMOVE */
     struct lun_entry *entry;       /* REMOVE: the entry being drained */
+    uint64_t iops, bps;            /* SET_QOS */
     int result;
     bool done;
     struct detach_sink *sink;      /* async DETACH: report here, free msg */
@@ -161,6 +164,12 @@ struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned 
     return m.lun;
 }
 
+void worker_set_qos(struct worker *w, struct ring_state *rs, uint64_t iops, uint64_t bps)
+{
+    struct worker_msg m = {.type = MSG_SET_QOS, .rs = rs, .iops = iops, .bps = bps};
+    call(w, &m);
+}
+
 void worker_ping(struct worker *w)
 {
     struct worker_msg m = {.type = MSG_PING};
@@ -210,6 +219,41 @@ static void cancel_poll(struct worker *w, struct ring_state *rs)
     io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)&rs->evtchn_tag);
     io_uring_sqe_set_data(sqe, NULL);
     rs->poll_cancelling = true;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A throttled ring (qos.h) is looked at again when its tokens are back. */
+static void arm_qos_timer(struct worker *w, struct ring_state *rs)
+{
+    if (rs->qos_timer_armed || !rs->qos.wake_ns || rs->detaching)
+        return;
+    struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
+    if (!sqe)
+        return;   /* after_batch tries again */
+    uint64_t now = now_ns(), wait = rs->qos.wake_ns > now ? rs->qos.wake_ns - now : 0;
+    rs->qos_ts = (struct __kernel_timespec){.tv_sec = (long long)(wait / 1000000000u),
+                                            .tv_nsec = (long long)(wait % 1000000000u)};
+    io_uring_prep_timeout(sqe, &rs->qos_ts, 0, 0);
+    io_uring_sqe_set_data(sqe, &rs->qos_tag);
+    rs->qos_timer_armed = true;
+}
+
+static void cancel_qos_timer(struct worker *w, struct ring_state *rs)
+{
+    if (!rs->qos_timer_armed || rs->qos_timer_cancelling)
+        return;
+    struct io_uring_sqe *sqe = lun_get_sqe(&w->uring);
+    if (!sqe)
+        return;   /* after_batch tries again */
+    io_uring_prep_timeout_remove(sqe, (uint64_t)(uintptr_t)&rs->qos_tag, 0);
+    io_uring_sqe_set_data(sqe, NULL);
+    rs->qos_timer_cancelling = true;
 }
 
 static void arm_wake(struct worker *w)
@@ -296,6 +340,12 @@ static void handle_msg(struct worker *w, struct worker_msg *m)
     case MSG_PING:
         msg_done(w, m);
         return;
+    case MSG_SET_QOS:
+        qos_set(&rs->qos, m->iops, m->bps, now_ns());
+        /* Requests held back by the old limits go now, or by the new. */
+        dispatch_ring(rs, &w->uring);
+        msg_done(w, m);
+        return;
     case MSG_HAS_LUN:
         m->result = ring_state_find_index(rs, m->index) != NULL;
         msg_done(w, m);
@@ -339,10 +389,13 @@ static void after_batch(struct worker *w)
         struct ring_state *next = rs->next;
         dispatch_flush(rs);
         /* Retries of SQEs that could not be had earlier. */
-        if (rs->detaching)
+        if (rs->detaching) {
             cancel_poll(w, rs);
-        else
+            cancel_qos_timer(w, rs);
+        } else {
             arm_poll(w, rs);
+            arm_qos_timer(w, rs);
+        }
         for (unsigned i = 0; i < rs->nr_luns;) {
             struct lun_entry *e = rs->luns[i];
             if (e->remove_waiter && e->inflight == 0) {
@@ -354,7 +407,8 @@ static void after_batch(struct worker *w)
             }
             i++;
         }
-        if (rs->detaching && rs->detach_waiter && RING_COUNTER_GET(rs->inflight) == 0 && !rs->poll_armed) {
+        if (rs->detaching && rs->detach_waiter && RING_COUNTER_GET(rs->inflight) == 0 &&
+            !rs->poll_armed && !rs->qos_timer_armed) {
             struct worker_msg *m = rs->detach_waiter;
             rs->detach_waiter = NULL;
             ring_list_remove(w, rs);
@@ -397,6 +451,16 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
             return;
         }
         on_evtchn(w, rs);
+        return;
+    }
+    case URING_TAG_QOS: {
+        struct ring_state *rs =
+            (struct ring_state *)((char *)tag - offsetof(struct ring_state, qos_tag));
+        rs->qos_timer_armed = false;
+        rs->qos_timer_cancelling = false;
+        rs->qos.wake_ns = 0;
+        if (cqe->res == -ETIME)   /* expired, not removed */
+            dispatch_ring(rs, &w->uring);
         return;
     }
     case URING_TAG_WAKE:

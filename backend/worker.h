@@ -55,6 +55,8 @@ int worker_add_lun(struct worker *w, struct ring_state *rs, unsigned index,
 struct lun *worker_remove_lun(struct worker *w, struct ring_state *rs, unsigned index);
 /* True when dev-N is in the ring's LUN table (and not being removed). */
 bool worker_has_lun(struct worker *w, struct ring_state *rs, unsigned index);
+/* Sets the ring's limits (0: none), live. */
+void worker_set_qos(struct worker *w, struct ring_state *rs, uint64_t iops, uint64_t bps);
 /* Returns once the worker has handled a message (liveness, watchdog). */
 void worker_ping(struct worker *w);
 
