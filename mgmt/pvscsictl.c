@@ -204,8 +204,9 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-static void cmd_pscsi_list(struct ctl *c)
+static void cmd_pscsi_list(struct ctl *c, char **argv)
 {
+    (void)argv;
     struct json_object *all = callv(c, "PSCSI.get_all_records", NULL);
     if (c->json) {
         print_json(all);
@@ -226,8 +227,9 @@ static void cmd_pscsi_list(struct ctl *c)
     json_object_put(all);
 }
 
-static void cmd_vscsi_list(struct ctl *c, const char *vm_key)
+static void cmd_vscsi_list(struct ctl *c, char **argv)
 {
+    const char *vm_key = argv[0];
     struct json_object *all = callv(c, "VSCSI.get_all_records", NULL);
     struct json_object *vms = callv(c, "VM.get_all_records", NULL);
     const char *only = vm_key ? find_vm(vms, vm_key) : NULL;
@@ -260,8 +262,9 @@ static void cmd_vscsi_list(struct ctl *c, const char *vm_key)
     json_object_put(all);
 }
 
-static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, const char *hctl)
+static void cmd_attach(struct ctl *c, char **argv)
 {
+    const char *vm_key = argv[0], *ps_key = argv[1], *hctl = argv[2];
     struct json_object *vms = callv(c, "VM.get_all_records", NULL);
     struct json_object *ps = callv(c, "PSCSI.get_all_records", NULL);
     const char *vm = find_vm(vms, vm_key), *pscsi = NULL;
@@ -292,9 +295,9 @@ static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, co
 }
 
 /* An emulated disk of the daemon (file:/path, null[:size]) as a LUN. */
-static void cmd_disk_attach(struct ctl *c, const char *vm_key, const char *p_dev,
-                            const char *hctl)
+static void cmd_disk_attach(struct ctl *c, char **argv)
 {
+    const char *vm_key = argv[0], *p_dev = argv[1], *hctl = argv[2];
     struct json_object *vms = callv(c, "VM.get_all_records", NULL);
     const char *vm = find_vm(vms, vm_key);
     struct json_object *made = callv(c, "pvscsid.attach_disk", vm, p_dev, hctl, NULL);
@@ -308,8 +311,9 @@ static void cmd_disk_attach(struct ctl *c, const char *vm_key, const char *p_dev
 
 /* A whole physical HBA (by host number or PSCSI_HBA uuid), identity-mapped,
  * in xend's HOST mode: its LUNs then follow the host. */
-static void cmd_hba_attach(struct ctl *c, const char *vm_key, const char *hba_key)
+static void cmd_hba_attach(struct ctl *c, char **argv)
 {
+    const char *vm_key = argv[0], *hba_key = argv[1];
     struct json_object *vms = callv(c, "VM.get_all_records", NULL);
     struct json_object *hbas = callv(c, "PSCSI_HBA.get_all_records", NULL);
     const char *vm = find_vm(vms, vm_key), *hba = NULL;
@@ -338,22 +342,25 @@ static void cmd_hba_attach(struct ctl *c, const char *vm_key, const char *hba_ke
     json_object_put(vms);
 }
 
-static void cmd_hba_detach(struct ctl *c, const char *key)
+static void cmd_hba_detach(struct ctl *c, char **argv)
 {
+    const char *key = argv[0];
     char ref[128];
     snprintf(ref, sizeof(ref), "%s%s", strncmp(key, "OpaqueRef:", 10) ? "OpaqueRef:" : "", key);
     json_object_put(callv(c, "DSCSI_HBA.destroy", ref, NULL));
 }
 
-static void cmd_detach(struct ctl *c, const char *key)
+static void cmd_detach(struct ctl *c, char **argv)
 {
+    const char *key = argv[0];
     char ref[128];
     snprintf(ref, sizeof(ref), "%s%s", strncmp(key, "OpaqueRef:", 10) ? "OpaqueRef:" : "", key);
     json_object_put(callv(c, "VSCSI.destroy", ref, NULL));
 }
 
-static void cmd_stats(struct ctl *c)
+static void cmd_stats(struct ctl *c, char **argv)
 {
+    (void)argv;
     struct json_object *st = callv(c, "pvscsid.get_stats", NULL);
     if (c->json) {
         print_json(st);
@@ -371,22 +378,51 @@ static void cmd_stats(struct ctl *c)
     json_object_put(st);
 }
 
+/* Every subcommand, once: name, arguments, bounds, handler, help (lines
+ * after the first are continuation lines of the help column). */
+struct command {
+    const char *name;
+    const char *args;
+    int min, max;
+    void (*run)(struct ctl *c, char **args);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"pscsi-list", "", 0, 0, cmd_pscsi_list, "physical SCSI devices of this host"},
+    {"vscsi-list", "[VM]", 0, 1, cmd_vscsi_list, "LUNs given to VMs (all, or one VM)"},
+    {"vscsi-attach", "VM PSCSI VHCTL", 3, 3, cmd_attach,
+     "hot-plug PSCSI (HCTL, uuid or scsi_id)\ninto VM (name, uuid or domid) as VHCTL"},
+    {"disk-attach", "VM PDEV VHCTL", 3, 3, cmd_disk_attach,
+     "hot-plug an emulated disk of pvscsid\n(file:/path, null or null:<size>)"},
+    {"vscsi-detach", "VSCSI", 1, 1, cmd_detach, "hot-unplug a LUN (its uuid)"},
+    {"hba-attach", "VM HOST", 2, 2, cmd_hba_attach,
+     "a whole physical HBA (host number or\nuuid), identity-mapped; its LUNs follow it"},
+    {"hba-detach", "DSCSI_HBA", 1, 1, cmd_hba_detach, "every LUN of it (its uuid)"},
+    {"stats", "", 0, 0, cmd_stats, "per-ring requests, bytes, errors"},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
+    fprintf(f, "usage: pvscsictl [--socket PATH] [--json] COMMAND [ARGS]\n\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const struct command *k = &commands[i];
+        char head[64];
+        snprintf(head, sizeof(head), "%s%s%s", k->name, k->args[0] ? " " : "", k->args);
+        const char *h = k->help;
+        fprintf(f, "  %-31s", head);
+        for (;;) {
+            const char *nl = strchr(h, '\n');
+            int n = nl ? (int)(nl - h) : (int)strlen(h);
+            fprintf(f, "%.*s\n", n, h);
+            if (!nl)
+                break;
+            h = nl + 1;
+            fprintf(f, "  %-31s", "");
+        }
+    }
     fprintf(f,
-            "usage: pvscsictl [--socket PATH] [--json] COMMAND [ARGS]\n"
-            "\n"
-            "  pscsi-list                     physical SCSI devices of this host\n"
-            "  vscsi-list [VM]                LUNs given to VMs (all, or one VM)\n"
-            "  vscsi-attach VM PSCSI VHCTL    hot-plug PSCSI (HCTL, uuid or scsi_id)\n"
-            "                                 into VM (name, uuid or domid) as VHCTL\n"
-            "  disk-attach VM PDEV VHCTL      hot-plug an emulated disk of pvscsid\n"
-            "                                 (file:/path, null or null:<size>)\n"
-            "  vscsi-detach VSCSI             hot-unplug a LUN (its uuid)\n"
-            "  hba-attach VM HOST             a whole physical HBA (host number or\n"
-            "                                 uuid), identity-mapped; its LUNs follow it\n"
-            "  hba-detach DSCSI_HBA           every LUN of it (its uuid)\n"
-            "  stats                          per-ring requests, bytes, errors\n"
             "\n"
             "  -s, --socket PATH   management socket (default %s)\n"
             "  -j, --json          JSON output for scripts\n"
@@ -425,21 +461,16 @@ int main(int argc, char **argv)
     const char *cmd = argv[optind];
     int nargs = argc - optind - 1;
     char **args = argv + optind + 1;
-    struct {
-        const char *name;
-        int min, max;
-    } const known[] = {{"pscsi-list", 0, 0},   {"vscsi-list", 0, 1}, {"vscsi-attach", 3, 3},
-                       {"disk-attach", 3, 3},  {"vscsi-detach", 1, 1}, {"hba-attach", 2, 2},
-                       {"hba-detach", 1, 1},   {"stats", 0, 0}};
-    size_t k = 0;
-    while (k < sizeof(known) / sizeof(known[0]) && strcmp(known[k].name, cmd) != 0)
-        k++;
-    if (k == sizeof(known) / sizeof(known[0])) {
+    const struct command *k = NULL;
+    for (size_t i = 0; i < NCOMMANDS && !k; i++)
+        if (strcmp(commands[i].name, cmd) == 0)
+            k = &commands[i];
+    if (!k) {
         fprintf(stderr, "pvscsictl: unknown command %s\n", cmd);
         usage(stderr);
         return 2;
     }
-    if (nargs < known[k].min || nargs > known[k].max) {
+    if (nargs < k->min || nargs > k->max) {
         fprintf(stderr, "pvscsictl: wrong number of arguments for %s\n", cmd);
         usage(stderr);
         return 2;
@@ -458,22 +489,7 @@ int main(int argc, char **argv)
     if (!c.session)
         die("out of memory");
 
-    if (strcmp(cmd, "pscsi-list") == 0)
-        cmd_pscsi_list(&c);
-    else if (strcmp(cmd, "vscsi-list") == 0)
-        cmd_vscsi_list(&c, nargs ? args[0] : NULL);
-    else if (strcmp(cmd, "vscsi-attach") == 0)
-        cmd_attach(&c, args[0], args[1], args[2]);
-    else if (strcmp(cmd, "hba-attach") == 0)
-        cmd_hba_attach(&c, args[0], args[1]);
-    else if (strcmp(cmd, "hba-detach") == 0)
-        cmd_hba_detach(&c, args[0]);
-    else if (strcmp(cmd, "disk-attach") == 0)
-        cmd_disk_attach(&c, args[0], args[1], args[2]);
-    else if (strcmp(cmd, "vscsi-detach") == 0)
-        cmd_detach(&c, args[0]);
-    else
-        cmd_stats(&c);
+    k->run(&c, args);   /* argv ends with NULL: an optional argument left out is NULL */
 
     json_object_put(callv(&c, "session.logout", NULL));
     free(c.session);
