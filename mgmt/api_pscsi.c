@@ -1,5 +1,5 @@
-/* XenAPI classes of the physical side: PSCSI, PSCSI_HBA, host, and the
- * daemon's own pvscsid.get_stats. */
+/* XenAPI classes of the physical side: PSCSI, PSCSI_HBA, host, pool, and
+ * the daemon's own pvscsid.get_stats. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +130,46 @@ static const char *const host_fields[] = {
 static const struct api_call host_calls[] = {{"scan_PSCSIs", 1, host_scan}, {NULL, 0, NULL}};
 
 const struct api_class api_host = {"host", host_uuids, host_record, host_fields, host_calls};
+
+/* The host as a one-host pool, as a standalone xapi host answers: stock
+ * clients (XenAPI.py) call pool.get_all and pool.get_master right after
+ * login. The pool's uuid is derived from the host's. */
+static int pool_uuid(const struct mgmt_core *c, char out[UUID_STRLEN])
+{
+    return uuid5_make(out, "pool:%s", c->host_uuid);
+}
+
+static struct json_object *pool_uuids(struct api_ctx *x)
+{
+    char u[UUID_STRLEN];
+    if (pool_uuid(x->c, u) < 0) {
+        x->error = xapi_error("INTERNAL_ERROR", "pool uuid", NULL);
+        return NULL;
+    }
+    struct json_object *a = json_object_new_array();
+    json_object_array_add(a, json_object_new_string(u));
+    return a;
+}
+
+static struct json_object *pool_record(struct api_ctx *x, const char *uuid)
+{
+    char u[UUID_STRLEN];
+    if (pool_uuid(x->c, u) < 0 || strcmp(uuid, u) != 0)
+        return NULL;
+    struct json_object *r = json_object_new_object();
+    api_put_str(r, "uuid", u);
+    api_put_str(r, "name_label", "");     /* xapi: "" for an unnamed pool */
+    api_put_str(r, "name_description", "");
+    api_put_ref(r, "master", x->c->host_uuid);
+    json_object_object_add(r, "other_config", json_object_new_object());
+    return r;
+}
+
+static const char *const pool_fields[] = {
+    "uuid", "name_label", "name_description", "master", "other_config", NULL,
+};
+
+const struct api_class api_pool = {"pool", pool_uuids, pool_record, pool_fields, NULL};
 
 /* Per-ring counters from the daemon (pvscsictl stats). */
 static struct json_object *get_stats(struct api_ctx *x, struct json_object *params)

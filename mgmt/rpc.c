@@ -8,7 +8,7 @@
 #include "api.h"
 
 static const struct api_class *const classes[] = {
-    &api_pscsi, &api_pscsi_hba, &api_host, &api_vm,
+    &api_pscsi, &api_pscsi_hba, &api_host, &api_pool, &api_vm,
     &api_dscsi, &api_vscsi,     &api_dscsi_hba, &api_pvscsid,
 };
 

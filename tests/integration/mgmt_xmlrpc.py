@@ -6,6 +6,7 @@ uses) and raw JSON-RPC over http.client; prints TAP.
 usage: mgmt_xmlrpc.py MGMT_TESTSRV [PVSCSICTL]
 """
 import http.client
+import importlib.util
 import json
 import os
 import socket
@@ -288,6 +289,80 @@ def host_scan_pscsis_sees_changes(e):
     e.call("host.scan_PSCSIs", s, host)
     eq(len(e.call("PSCSI.get_all", s)), 5, "after removal")
     eq(e.fails("host.scan_PSCSIs", s, "OpaqueRef:NULL")[0], "HANDLE_INVALID")
+
+
+@case
+def pool_of_one_host(e):
+    s = e.login()
+    pools = e.call("pool.get_all", s)
+    eq(len(pools), 1)
+    p = pools[0]
+    host = "OpaqueRef:" + HOST_UUID
+    eq(e.call("pool.get_master", s, p), host)
+    rec = e.call("pool.get_record", s, p)
+    eq(rec["master"], host)
+    eq(p, "OpaqueRef:" + rec["uuid"])
+    eq(e.call("pool.get_uuid", s, p), rec["uuid"])
+    eq(e.call("pool.get_by_uuid", s, rec["uuid"]), p)
+    eq(e.call("pool.get_all_records", s), {p: rec})
+    eq(e.fails("pool.get_master", s, "OpaqueRef:NULL"), ["HANDLE_INVALID", "pool",
+                                                         "OpaqueRef:NULL"])
+
+
+def xenapi_module():
+    """The real XenAPI.py client as Debian ships it (python3-os-xenapi),
+    loaded from its file so any python3 can use it; None if absent."""
+    try:
+        from os_xenapi.client import XenAPI
+        return XenAPI
+    except ImportError:
+        pass
+    path = "/usr/lib/python3/dist-packages/os_xenapi/client/XenAPI.py"
+    if not os.path.exists(path):
+        return None
+    spec = importlib.util.spec_from_file_location("XenAPI", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def xenapi_session_works(e, X, session, password):
+    session.login_with_password("root", password)
+    eq(session.API_version, "1.0")
+    pool = session.xenapi.pool.get_all()[0]
+    eq(session.xenapi.pool.get_master(pool), "OpaqueRef:" + HOST_UUID)
+    s = e.login()
+    eq(sorted(session.xenapi.PSCSI.get_all()), sorted(e.call("PSCSI.get_all", s)))
+    try:
+        session.xenapi.PSCSI.get_record("OpaqueRef:NULL")
+        raise AssertionError("bad ref accepted")
+    except X.Failure as f:
+        eq(f.details, ["HANDLE_INVALID", "PSCSI", "OpaqueRef:NULL"])
+    session.xenapi.session.logout()
+
+
+@case
+def stock_xenapi_client_over_tcp(e):
+    X = xenapi_module()
+    if not X:
+        return "skip: python3-os-xenapi (XenAPI.py) is not installed"
+    port = int(e.info["tcp"])
+    xenapi_session_works(e, X, X.Session("http://127.0.0.1:%d/" % port), e.info["password"])
+
+
+@case
+def stock_xenapi_client_over_the_unix_socket(e):
+    X = xenapi_module()
+    if not X:
+        return "skip: python3-os-xenapi (XenAPI.py) is not installed"
+
+    class Transport(X.UDSTransport):
+        # Debian's XenAPI.py overrides send_request with Python 2's
+        # signature; Python 3's own one works with its UDS connection.
+        send_request = xmlrpc.client.Transport.send_request
+
+    url = "http://" + e.sock.replace("/", "_") + "/"
+    xenapi_session_works(e, X, X.Session(url, transport=Transport()), "")
 
 
 @case
