@@ -75,7 +75,11 @@ static enum MHD_Result serve_jsonrpc(struct http_listener *l, struct MHD_Connect
     struct json_object *error = NULL;
     if (jsonrpc_parse_call(q->body, q->len, &c) < 0)
         return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "malformed JSON-RPC request");
-    struct json_object *res = rpc_call(l->core, l->tr, c.method, c.params, &error);
+    struct json_object *res = NULL;
+    if (c.reject)
+        error = json_object_get(c.reject);
+    else
+        res = rpc_call(l->core, l->tr, c.method, c.params, &error);
     size_t len = 0;
     char *out = jsonrpc_response(&c, res, error, &len);
     jsonrpc_call_free(&c);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "utf8.h"
 
 static const struct api_class *const classes[] = {
     &api_pscsi, &api_pscsi_hba, &api_host, &api_pool, &api_vm,
@@ -230,5 +231,13 @@ struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const c
         atomic_store(&c->pscsi_stale, true);
     struct json_object *res = dispatch(c, tr, method, params, n, error);
     pthread_mutex_unlock(&c->lock);
+    /* sysfs strings (INQUIRY bytes) and xenstore values (VM names) are
+     * arbitrary bytes: answers carry valid UTF-8 on either wire. */
+    if (!utf8_sanitize_tree(res) || !utf8_sanitize_tree(*error)) {
+        json_object_put(res);
+        json_object_put(*error);
+        *error = xapi_error("INTERNAL_ERROR", "out of memory", NULL);
+        return NULL;
+    }
     return res;
 }

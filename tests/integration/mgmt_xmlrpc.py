@@ -604,6 +604,50 @@ def jsonrpc_malformed(e):
 
 
 @case
+def jsonrpc_strings_not_utf8_or_with_nul_refused(e):
+    s = e.login()
+    # Not UTF-8: the answer is still valid JSON (strict UTF-8 decode).
+    for body in (b'{"method":"VM.get_all\xff","params":["%s"],"id":1}' % s.encode(),
+                 b'{"method":"VM.get_record","params":["%s","OpaqueRef:\xc0\xaf"],"id":1}'
+                 % s.encode()):
+        status, data = e.http("/jsonrpc", body, "application/json")
+        eq(status, 200, data)
+        r = json.loads(data.decode("utf-8"))
+        eq(r["error"][0], "INVALID_VALUE", r)
+    # U+0000 cuts nothing short: "<uuid>\u0000junk" names no VM, and a
+    # session ref with it is no session.
+    r = e.jsonrpc("VM.get_record", [s, "OpaqueRef:" + UUID_A + "\u0000junk"])
+    eq(r["result"], None)
+    eq(r["error"][:2], ["INVALID_VALUE", "params[1]"])
+    r = e.jsonrpc("VM.get_all", [s + "\u0000junk"])
+    eq(r["result"], None)
+    eq(r["error"][:2], ["INVALID_VALUE", "params[0]"])
+    r = e.jsonrpc("VSCSI.create", [s, {"VM": "OpaqueRef:" + UUID_B + "\u0000",
+                                       "PSCSI": "x", "virtual_HCTL": "0:0:0:0"}])
+    eq(r["error"][:2], ["INVALID_VALUE", "params[1].VM"])
+    eq(e.jsonrpc("VM.get_all", [s])["error"], None)
+
+
+@case
+def answers_are_utf8_whatever_xenstore_holds(e):
+    s = e.login()
+    uuid = "77777777-0000-4000-8000-000000000007"
+    env = e.env
+    for path, val in (("/local/domain/7/name", b"bad\xffname\xc0"),
+                      ("/local/domain/7/vm", b"/vm/" + uuid.encode())):
+        assert subprocess.run([b"xenstore-write", path.encode(), val], env=env).returncode == 0
+    try:
+        status, data = e.http("/jsonrpc", json.dumps({"method": "VM.get_record",
+                                                      "params": [s, "OpaqueRef:" + uuid],
+                                                      "id": 1}), "application/json")
+        r = json.loads(data.decode("utf-8"))
+        eq(r["result"]["name_label"], "bad\ufffdname\ufffd")
+        eq(e.call("VM.get_name_label", s, "OpaqueRef:" + uuid), "bad\ufffdname\ufffd")
+    finally:
+        assert e.xs("xenstore-rm", "/local/domain/7").returncode == 0
+
+
+@case
 def tcp_needs_the_password(e):
     port = int(e.info["tcp"])
     r = e.jsonrpc("session.login_with_password", ["root", "wrong"], port=port)
