@@ -167,12 +167,7 @@ static struct json_object *attach(struct api_ctx *x, const char *vm_ref, const c
     }
     if (res.status != XSA_OK)
         return attach_refused(x, &res, vm_ref, what, hctl, v->host);
-    char uuid[UUID_STRLEN];
-    if (xsv_lun_uuid(uuid, vm->uuid, v->host, res.index) < 0) {
-        x->error = xapi_error("INTERNAL_ERROR", "uuid", NULL);
-        return NULL;
-    }
-    return api_ref(uuid);
+    return api_ref(res.uuid);
 }
 
 static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *params)
@@ -426,6 +421,7 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         return NULL;
     }
     unsigned done = 0;
+    char dev_uuid[UUID_STRLEN] = "";
     for (size_t i = 0; i < x->c->pscsi.n; i++) {
         const struct pscsi *p = &x->c->pscsi.dev[i];
         if (strcmp(p->hba_uuid, hba->uuid) != 0)
@@ -445,6 +441,8 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
                 attach_refused(x, &res, vm_ref, p->uuid, p->hctl, hba->host);
             return NULL;
         }
+        if (res.created)
+            memcpy(dev_uuid, res.device_uuid, sizeof(dev_uuid));
         done++;
     }
     if (!done) {
@@ -455,12 +453,11 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         x->error = xapi_error("INTERNAL_ERROR", "writing feature-host", NULL);
         return NULL;
     }
-    char uuid[UUID_STRLEN];
-    if (uuid5_make(uuid, "dscsi_hba:%s:%lu", vm->uuid, (unsigned long)hba->host) < 0) {
-        x->error = xapi_error("INTERNAL_ERROR", "uuid", NULL);
+    if (!dev_uuid[0]) {
+        x->error = xapi_error("INTERNAL_ERROR", "the device was not created", NULL);
         return NULL;
     }
-    return api_ref(uuid);
+    return api_ref(dev_uuid);
 }
 
 /* DSCSI_HBA.destroy(self): all its LUNs in one reconfiguration. */

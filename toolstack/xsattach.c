@@ -125,7 +125,8 @@ static int check_luns(struct xs_handle *xs, xs_transaction_t t, const struct att
 }
 
 static bool put_lun(struct xs_handle *xs, xs_transaction_t t, const char *be, unsigned index,
-                    const char *p_dev, const char *p_devname, const char *v_dev)
+                    const char *p_dev, const char *p_devname, const char *v_dev,
+                    const char *uuid)
 {
     char d[XSU_PATH_MAX];
     if (xsu_path(d, "%s/vscsi-devs/dev-%u", be, index) < 0) {
@@ -134,7 +135,8 @@ static bool put_lun(struct xs_handle *xs, xs_transaction_t t, const char *be, un
     }
     return xsu_write(xs, t, d, "p-dev", p_dev) &&
            (!p_devname || xsu_write(xs, t, d, "p-devname", p_devname)) &&
-           xsu_write(xs, t, d, "v-dev", v_dev) && xsu_write(xs, t, d, "state", "1");
+           xsu_write(xs, t, d, "v-dev", v_dev) && xsu_write(xs, t, d, "uuid", uuid) &&
+           xsu_write(xs, t, d, "state", "1");
 }
 
 static bool remove_closed(struct xs_handle *xs, xs_transaction_t t, const char *be,
@@ -169,8 +171,9 @@ static bool create_device(struct xs_handle *xs, xs_transaction_t t, const struct
          xs_mkdir(xs, t, fe) && xs_set_permissions(xs, t, fe, fe_perms, 2);
     snprintf(num, sizeof(num), "%u", a->fe);
     ok = ok && xsu_write(xs, t, be, "frontend", fe) && xsu_write(xs, t, be, "frontend-id", num) &&
-         xsu_write(xs, t, be, "online", "1") && xsu_write(xs, t, be, "feature-host", "0");
-    ok = ok && put_lun(xs, t, be, 0, a->p_dev, a->p_devname, v_dev);
+         xsu_write(xs, t, be, "online", "1") && xsu_write(xs, t, be, "feature-host", "0") &&
+         xsu_write(xs, t, be, "uuid", a->res->device_uuid);
+    ok = ok && put_lun(xs, t, be, 0, a->p_dev, a->p_devname, v_dev, a->res->uuid);
     snprintf(num, sizeof(num), "%u", a->be);
     ok = ok && xsu_write(xs, t, fe, "backend", be) && xsu_write(xs, t, fe, "backend-id", num);
     return ok && xsu_write(xs, t, fe, "state", "1") && xsu_write(xs, t, be, "state", "1");
@@ -186,6 +189,8 @@ static int attach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
 
     memset(res, 0, sizeof(*res));
     res->be_state = -1;
+    uuid5_random(res->uuid);
+    uuid5_random(res->device_uuid);
     if (xsu_path(dom, "/local/domain/%u", a->fe) < 0 ||
         xsu_path(be, "/local/domain/%u/backend/vscsi/%u/%u", a->be, a->fe, a->v->host) < 0 ||
         xsu_path(fe, "/local/domain/%u/device/vscsi/%u", a->fe, a->v->host) < 0 ||
@@ -220,9 +225,10 @@ static int attach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
         res->index = 0;
         return create_device(xs, t, a, be, fe, v_dev) ? 0 : -errno;
     }
+    res->device_uuid[0] = '\0';     /* the device keeps its own */
     res->index = ls.next_index;
     if (!remove_closed(xs, t, be, &ls) ||
-        !put_lun(xs, t, be, ls.next_index, a->p_dev, a->p_devname, v_dev))
+        !put_lun(xs, t, be, ls.next_index, a->p_dev, a->p_devname, v_dev, res->uuid))
         return -errno;
     /* A connected backend rescans vscsi-devs only when told to. */
     if (st == ST_CONNECTED && !xsu_write(xs, t, be, "state", "7"))
@@ -240,6 +246,74 @@ int xsa_attach(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscs
         return 0;
     }
     return run_txn(xs, attach_body, &a);
+}
+
+/* dir/uuid unless it holds a uuid already. 1 written, 0 not, -errno. */
+static int stamp(struct xs_handle *xs, xs_transaction_t t, const char *dir)
+{
+    char *u = xsu_read(xs, t, dir, "uuid");
+    bool has = u && uuid5_valid(u);
+    free(u);
+    if (has)
+        return 0;
+    char fresh[UUID_STRLEN];
+    uuid5_random(fresh);
+    return xsu_write(xs, t, dir, "uuid", fresh) ? 1 : -errno;
+}
+
+struct stamp_args {
+    unsigned be;
+    int written;
+};
+
+static int stamp_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+    struct stamp_args *a = arg;
+    int *written = &a->written;
+    char base[XSU_PATH_MAX];
+    unsigned nd = 0;
+    *written = 0;
+    if (xsu_path(base, "/local/domain/%u/backend/vscsi", a->be) < 0)
+        return -ENAMETOOLONG;
+    char **doms = xs_directory(xs, t, base, &nd);
+    if (!doms)
+        return errno == ENOENT ? 0 : -errno;
+    int r = 0;
+    for (unsigned i = 0; i < nd && r >= 0; i++) {
+        char ddir[XSU_PATH_MAX];
+        unsigned nv = 0;
+        if (xsu_path(ddir, "%s/%s", base, doms[i]) < 0)
+            continue;
+        char **devs = xs_directory(xs, t, ddir, &nv);
+        for (unsigned j = 0; devs && j < nv && r >= 0; j++) {
+            char vdir[XSU_PATH_MAX], ldir[XSU_PATH_MAX];
+            unsigned nl = 0;
+            if (xsu_path(vdir, "%s/%s", ddir, devs[j]) < 0 ||
+                xsu_path(ldir, "%s/vscsi-devs", vdir) < 0)
+                continue;
+            r = stamp(xs, t, vdir);
+            *written += r > 0;
+            char **luns = r >= 0 ? xs_directory(xs, t, ldir, &nl) : NULL;
+            for (unsigned k = 0; luns && k < nl && r >= 0; k++) {
+                char d[XSU_PATH_MAX];
+                if (strncmp(luns[k], "dev-", 4) != 0 || xsu_path(d, "%s/%s", ldir, luns[k]) < 0)
+                    continue;
+                r = stamp(xs, t, d);
+                *written += r > 0;
+            }
+            free(luns);
+        }
+        free(devs);
+    }
+    free(doms);
+    return r < 0 ? r : 0;
+}
+
+int xsa_stamp_uuids(struct xs_handle *xs, unsigned be)
+{
+    struct stamp_args a = {be, 0};
+    int r = run_txn(xs, stamp_body, &a);
+    return r < 0 ? r : a.written;
 }
 
 struct detach_args {

@@ -756,6 +756,75 @@ def vm_gone_is_halted(e):
        ["VM_BAD_POWER_STATE", B, "Running", "Halted"])
 
 
+def make_pscsis(e, hctls):
+    made = []
+    for hctl in hctls:
+        d = os.path.join(e.info["sysfs"], "bus/scsi/devices", hctl)
+        os.makedirs(d)
+        made.append(d)
+        for k, v in (("vendor", "NEW     "), ("model", "LIB             "), ("type", "1")):
+            with open(os.path.join(d, k), "w") as f:
+                f.write(v + "\n")
+    return made
+
+
+def remove_pscsis(made):
+    for d in made:
+        for k in ("vendor", "model", "type"):
+            os.unlink(os.path.join(d, k))
+        os.rmdir(d)
+
+
+@case
+def refs_never_name_a_later_object(e):
+    s = e.login()
+    uuid = "66666666-0000-4000-8000-000000000006"
+    vm = "OpaqueRef:" + uuid
+    assert e.xs("xenstore-write", "/local/domain/6/name", "guest-6",
+                "/local/domain/6/vm", "/vm/" + uuid).returncode == 0
+    made = make_pscsis(e, ("6:0:0:0", "6:0:1:0"))
+    host = e.call("host.get_all", s)[0]
+    try:
+        e.call("host.scan_PSCSIs", s, host)
+        p1 = pscsi_by_hctl(e, s, "6:0:0:0")[0]
+        p2 = pscsi_by_hctl(e, s, "6:0:1:0")[0]
+        a = e.call("VSCSI.create", s, {"VM": vm, "PSCSI": p1, "virtual_HCTL": "0:0:0:0"})
+        hba_a = e.call("VSCSI.get_HBA", s, a)
+        eq(e.call("VSCSI.destroy", s, a), "")
+        b = e.call("VSCSI.create", s, {"VM": vm, "PSCSI": p2, "virtual_HCTL": "0:0:1:0"})
+        be = "/local/domain/0/backend/vscsi/6/0"
+        eq(e.xs_read(be + "/vscsi-devs/dev-0/p-dev"), "6:0:1:0")   # A's place
+        assert b != a, (a, b)
+        # A client retrying destroy(A) must not remove B.
+        eq(e.fails("VSCSI.destroy", s, a), ["HANDLE_INVALID", "VSCSI", a])
+        eq(e.call("VSCSI.get_virtual_HCTL", s, b), "0:0:1:0")
+        eq(e.fails("VSCSI.get_record", s, a)[0], "HANDLE_INVALID")
+        # The whole device goes (the domain restarted) and comes again.
+        assert e.xs("xenstore-rm", be).returncode == 0
+        assert e.xs("xenstore-rm", "/local/domain/6/device/vscsi/0").returncode == 0
+        c = e.call("VSCSI.create", s, {"VM": vm, "PSCSI": p1, "virtual_HCTL": "0:0:0:0"})
+        assert c not in (a, b)
+        assert e.call("VSCSI.get_HBA", s, c) != hba_a
+        eq(e.fails("DSCSI_HBA.get_record", s, hba_a)[0], "HANDLE_INVALID")
+        # Identities are stored in xenstore: they survive a daemon restart.
+        eq(e.xs_read(be + "/vscsi-devs/dev-0/uuid"), c[len("OpaqueRef:"):])
+    finally:
+        e.xs("xenstore-rm", "/local/domain/0/backend/vscsi/6")
+        e.xs("xenstore-rm", "/local/domain/6")
+        remove_pscsis(made)
+        e.call("host.scan_PSCSIs", s, host)
+
+
+@case
+def foreign_luns_get_a_stored_identity(e):
+    s = e.login()
+    ref = [r for r in e.call("DSCSI.get_all", s)
+           if e.call("DSCSI.get_VM", s, r) == "OpaqueRef:" + UUID_A][0]
+    be = "/local/domain/0/backend/vscsi/3/0"
+    eq(e.xs_read(be + "/vscsi-devs/dev-0/uuid"), ref[len("OpaqueRef:"):])
+    eq(e.xs_read(be + "/uuid"), e.call("DSCSI.get_HBA", s, ref)[len("OpaqueRef:"):])
+
+
 @case
 def dscsi_hba_create_and_destroy(e):
     s = e.login()
