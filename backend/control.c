@@ -16,6 +16,7 @@
 #include "mgmt.h"
 #include "device.h"
 #include "log.h"
+#include "lun_probe.h"
 #include "uevents.h"
 #include "worker.h"
 
@@ -227,6 +228,13 @@ static int stats_hook(void *opaque, struct mgmt_ring_stats *out, size_t max)
     return n;
 }
 
+/* mgmt hook (management thread): can this p-dev be opened as a LUN? */
+static int check_pdev_hook(void *opaque, const char *p_dev, char *err, size_t errlen)
+{
+    const struct control *c = opaque;
+    return lun_probe(c->cfg, p_dev, err, errlen);
+}
+
 static int start_mgmt(struct control *c)
 {
     const struct pvscsid_config *cfg = c->cfg;
@@ -239,7 +247,7 @@ static int start_mgmt(struct control *c)
         .sysfs_root = cfg->sysfs_root,
         .backend_domid = cfg->backend_domid,
     };
-    struct mgmt_hooks hooks = {.stats = stats_hook, .opaque = c};
+    struct mgmt_hooks hooks = {.stats = stats_hook, .check_pdev = check_pdev_hook, .opaque = c};
     char err[256];
     c->mgmt = mgmt_server_start(&mc, &hooks, err, sizeof(err));
     if (!c->mgmt) {

@@ -136,6 +136,21 @@ static bool vhctl_ok(const char *hctl, struct vscsi_hctl *v)
     return vscsi_hctl_parse(hctl, v) == 0 && vscsi_hctl_fits_ring(v) && v->lun <= 0x3fff;
 }
 
+/* Asks the daemon whether it can open p_dev; false with LUN_OPEN_FAILED
+ * [p_dev, reason] set when it cannot. */
+static bool can_open(struct api_ctx *x, const char *p_dev)
+{
+    if (!x->c->hooks.check_pdev)
+        return true;
+    char why[256];
+    int r = x->c->hooks.check_pdev(x->c->hooks.opaque, p_dev, why, sizeof(why));
+    if (r < 0) {
+        x->error = xapi_error("LUN_OPEN_FAILED", p_dev, why[0] ? why : strerror(-r), NULL);
+        return false;
+    }
+    return true;
+}
+
 /* A running VM by ref, or NULL with the XenAPI error set. */
 static const struct xsv_vm *find_running_vm(struct api_ctx *x, const char *vm_ref)
 {
@@ -160,7 +175,15 @@ static struct json_object *attach(struct api_ctx *x, const char *vm_ref, const c
     if (!vm)
         return NULL;
     struct xsa_result res;
-    int r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, p_devname, &res);
+    /* Refusals by the xenstore state first (PSCSI_ALREADY_ASSIGNED...),
+     * then whether the daemon can open it at all; only then a write. */
+    int r = xsa_attach_check(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, &res);
+    if (r == 0 && res.status != XSA_OK)
+        return attach_refused(x, &res, vm_ref, what, hctl, v->host);
+    if (r == 0 && !can_open(x, p_dev))
+        return NULL;
+    if (r == 0)
+        r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, p_devname, &res);
     if (r < 0) {
         x->error = xapi_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
         return NULL;
@@ -420,6 +443,9 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         x->error = xapi_error("DEVICE_ALREADY_EXISTS", what, NULL);
         return NULL;
     }
+    /* No trial open here: the host is given as it is and follows it (a
+     * LUN the daemon cannot open is refused alone, dev-N Closed, like a
+     * LUN appearing later), as xend's HOST mode. */
     unsigned done = 0;
     char dev_uuid[UUID_STRLEN] = "";
     for (size_t i = 0; i < x->c->pscsi.n; i++) {

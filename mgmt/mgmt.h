@@ -38,6 +38,14 @@ struct mgmt_hooks {
      * NULL: no stats (pvscsid.get_stats answers an empty list).
      */
     int (*stats)(void *opaque, struct mgmt_ring_stats *rings, size_t max);
+    /*
+     * Could the daemon serve this p-dev ("h:c:t:l", "file:/path", "null:1G")?
+     * Opens it as a LUN would be opened and closes it again: 0, or -errno
+     * with a one-line reason in err. VSCSI.create (DSCSI.create) and
+     * pvscsid.attach_disk ask before writing anything. Called from a
+     * management thread. NULL: nothing is checked before attaching.
+     */
+    int (*check_pdev)(void *opaque, const char *p_dev, char *err, size_t errlen);
     void *opaque;
 };
 

@@ -316,6 +316,25 @@ int xsa_stamp_uuids(struct xs_handle *xs, unsigned be)
     return r < 0 ? r : a.written;
 }
 
+/* The attach in a transaction that is always abandoned. */
+static int check_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+    int r = attach_body(xs, t, arg);
+    return r == 0 ? 1 : r;
+}
+
+int xsa_attach_check(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscsi_hctl *v,
+                     const char *p_dev, struct xsa_result *res)
+{
+    struct attach_args a = {be, fe, v, p_dev, NULL, res};
+    memset(res, 0, sizeof(*res));
+    if (fe == be) {
+        res->status = XSA_SELF;
+        return 0;
+    }
+    return run_txn(xs, check_body, &a);
+}
+
 struct detach_args {
     unsigned be, fe, devid, index;
     struct xsa_result *res;

@@ -51,6 +51,11 @@ struct xsa_result {
 int xsa_attach(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscsi_hctl *v,
                const char *p_dev, const char *p_devname, struct xsa_result *res);
 
+/* What xsa_attach would answer, writing nothing (res->status XSA_OK: it
+ * would attach). Same return rules. */
+int xsa_attach_check(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscsi_hctl *v,
+                     const char *p_dev, struct xsa_result *res);
+
 /* Writes a random uuid into every vscsi device directory and dev-N under
  * backend/vscsi of be that has none (written by another toolstack), so it
  * gets an identity no later object shares. Number written or -errno. */

@@ -3,8 +3,9 @@
  * running daemon: per-ring stats reflect real guest I/O, PSCSIs come from a
  * (fake) sysfs tree, and vscsi-attach hot-plugs into the running guest
  * through xenstore, where the daemon picks it up. This machine has no SCSI
- * subsystem, so the attached passthrough LUN cannot be opened: the daemon
- * must refuse it cleanly (dev-N state 6) and keep serving.
+ * subsystem, so a passthrough LUN cannot be opened: the API refuses it
+ * before writing anything, and one written by another toolstack is
+ * refused by the daemon cleanly (dev-N state 6) while it keeps serving.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -65,11 +66,17 @@ TEST(pvscsictl_against_the_running_daemon)
     CHECK(strstr(out, "0:0:0:0") != NULL);
     CHECK(strstr(out, "1:0:1:0") != NULL);
 
-    /* Attach a passthrough LUN into the running guest: written to xenstore
-     * (dev-1), seen by the daemon, refused because there is no /dev/sg0. */
+    /* A passthrough LUN the daemon cannot open (no /dev/sg0 here): the
+     * API says why and writes nothing. */
     st = ctl(sock, "vscsi-attach guest5 0:0:0:0 0:0:0:7", out, sizeof(out));
     TAP_DIAG("attach: %s", out);
-    CHECK_INT_EQ(st, 0);
+    CHECK(st != 0);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    CHECK(strstr(out, "/dev/sg0") != NULL);
+    CHECK_INT_EQ(world_lun_state(&w, GUEST, 0, 1), -1);
+    /* Written by another toolstack: seen by the daemon, refused (state 6). */
+    static const struct toolstack_lun sg_lun = {1, "0:0:0:0", "0:0:0:7"};
+    CHECK_INT_EQ(toolstack_vscsi_add_lun(w.xs, 0, GUEST, 0, &sg_lun), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 1, 6, 5000), 0);
     CHECK(world_daemon_alive(&w));
     struct simfront_cmd c;
@@ -120,6 +127,24 @@ TEST(pvscsictl_against_the_running_daemon)
     /* A p-dev that is not an emulated disk is refused by the API. */
     CHECK(ctl(sock, "disk-attach guest5 /etc/passwd 0:0:0:6", out, sizeof(out)) != 0);
     CHECK(strstr(out, "INVALID_VALUE") != NULL);
+    /* Emulated disks the daemon cannot open: refused with the handler's
+     * reason, nothing written (no next dev-N, no device for guest 6). */
+    int before = world_lun_state(&w, GUEST, 0, 4);
+    CHECK(ctl(sock, "disk-attach guest5 null:-5 0:0:0:6", out, sizeof(out)) != 0);
+    TAP_DIAG("null:-5: %s", out);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    CHECK(ctl(sock, "disk-attach guest5 file:/nonexistent/x.img 0:0:0:6", out, sizeof(out)) != 0);
+    TAP_DIAG("missing file: %s", out);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    CHECK(strstr(out, "/nonexistent/x.img") != NULL);
+    CHECK_INT_EQ(world_lun_state(&w, GUEST, 0, 4), before);
+    CHECK_INT_EQ(world_lun_state(&w, GUEST, 0, 5), -1);
+    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/6/name", "guest6", 6));
+    CHECK(ctl(sock, "disk-attach guest6 file:/nonexistent/x.img 0:0:0:0", out, sizeof(out)) != 0);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    char *dir = xs_read(w.xs, XBT_NULL, "/local/domain/0/backend/vscsi/6", NULL);
+    CHECK(dir == NULL);
+    free(dir);
 
     simguest_destroy(g);
     CHECK_INT_EQ(world_stop(&w), 0);
