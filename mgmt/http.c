@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "jsonrpc.h"
 #include "listen.h"
@@ -49,6 +52,40 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, 
     return reply(conn, status, b, (size_t)n, "text/html");
 }
 
+/* Who is calling: a Unix peer by uid and pid, a TCP one by its address
+ * (an IPv6 one by its /64: one host has many). */
+static void peer_of(struct http_listener *l, struct MHD_Connection *conn, char *out, size_t len)
+{
+    snprintf(out, len, "unknown");
+    if (l->tr == RPC_UNIX) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct ucred cred;
+        socklen_t cl = sizeof(cred);
+        if (ci && getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+            snprintf(out, len, "uid=%u pid=%d", (unsigned)cred.uid, (int)cred.pid);
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    char a[INET6_ADDRSTRLEN];
+    if (sa && sa->sa_family == AF_INET) {
+        if (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a)))
+            snprintf(out, len, "%s", a);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr p = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&p)) {
+            if (inet_ntop(AF_INET, &p.s6_addr[12], a, sizeof(a)))
+                snprintf(out, len, "%s", a);
+            return;
+        }
+        memset(&p.s6_addr[8], 0, 8);
+        if (inet_ntop(AF_INET6, &p, a, sizeof(a)))
+            snprintf(out, len, "%s/64", a);
+    }
+}
+
 static enum MHD_Result serve_xmlrpc(struct http_listener *l, struct MHD_Connection *conn,
                                     struct request *q)
 {
@@ -56,7 +93,9 @@ static enum MHD_Result serve_xmlrpc(struct http_listener *l, struct MHD_Connecti
     struct json_object *params, *error = NULL;
     if (xmlrpc_parse_call(q->body, q->len, &method, &params) < 0)
         return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "malformed XML-RPC request");
-    struct json_object *res = rpc_call(l->core, l->tr, method, params, &error);
+    char peer[80];
+    peer_of(l, conn, peer, sizeof(peer));
+    struct json_object *res = rpc_call(l->core, l->tr, peer, method, params, &error);
     size_t len = 0;
     char *out = xmlrpc_response(res, error, &len);
     free(method);
@@ -79,7 +118,11 @@ static enum MHD_Result serve_jsonrpc(struct http_listener *l, struct MHD_Connect
     if (c.reject)
         error = json_object_get(c.reject);
     else
-        res = rpc_call(l->core, l->tr, c.method, c.params, &error);
+    {
+        char peer[80];
+        peer_of(l, conn, peer, sizeof(peer));
+        res = rpc_call(l->core, l->tr, peer, c.method, c.params, &error);
+    }
     size_t len = 0;
     char *out = jsonrpc_response(&c, res, error, &len);
     jsonrpc_call_free(&c);

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import traceback
 import xmlrpc.client
 
@@ -111,12 +112,13 @@ class Env:
         c.close()
         return r.status, data
 
-    def jsonrpc(self, method, params, id_=1, v2=False, port=None):
+    def jsonrpc(self, method, params, id_=1, v2=False, port=None, src="127.0.0.1"):
         req = {"method": method, "params": params, "id": id_}
         if v2:
             req["jsonrpc"] = "2.0"
         if port:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                           source_address=(src, 0))
             c.request("POST", "/jsonrpc", body=json.dumps(req),
                       headers={"Content-Type": "application/json"})
             r = c.getresponse()
@@ -664,6 +666,67 @@ def tcp_needs_the_password(e):
     p = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/" % port)
     eq(p.session.login_with_password("root", "nope")["ErrorDescription"],
        ["SESSION_AUTHENTICATION_FAILED"])
+
+
+@case
+def tcp_login_checks_the_user_name(e):
+    port, pw = int(e.info["tcp"]), e.info["password"]
+    r = e.jsonrpc("session.login_with_password", ["admin", pw], port=port, src="127.0.0.3")
+    eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    r = e.jsonrpc("session.login_with_password", ["root", pw], port=port, src="127.0.0.3")
+    eq(r["error"], None)
+
+
+@case
+def sessions_belong_to_their_listener(e):
+    port, pw = int(e.info["tcp"]), e.info["password"]
+    unix = e.login()                     # no password on the Unix socket
+    eq(e.jsonrpc("VM.get_all", [unix], port=port)["error"], ["SESSION_INVALID", unix])
+    tcp = e.jsonrpc("session.login_with_password", ["root", pw], port=port)["result"]
+    eq(e.jsonrpc("VM.get_all", [tcp])["error"], ["SESSION_INVALID", tcp])
+    eq(e.jsonrpc("VM.get_all", [tcp], port=port)["error"], None)
+    eq(e.jsonrpc("VM.get_all", [unix])["error"], None)
+
+
+@case
+def failed_tcp_logins_slowed_down(e):
+    port, pw = int(e.info["tcp"]), e.info["password"]
+    t0 = time.monotonic()
+    for i in range(5):
+        r = e.jsonrpc("session.login_with_password", ["root", "guess%d" % i], port=port,
+                      src="127.0.0.2")
+        eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    # The door is shut for a second: even the right password is refused,
+    # so 200 guesses no longer fit in a fraction of a second.
+    r = e.jsonrpc("session.login_with_password", ["root", pw], port=port, src="127.0.0.2")
+    eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    assert time.monotonic() - t0 < 1.0
+    # Other addresses are not locked out.
+    eq(e.jsonrpc("session.login_with_password", ["root", pw], port=port)["error"], None)
+    time.sleep(1.2)
+    r = e.jsonrpc("session.login_with_password", ["root", pw], port=port, src="127.0.0.2")
+    eq(r["error"], None)
+
+
+@case
+def many_logins_evict_nobody_else(e):
+    victim = e.login()
+    # Another process (another peer) logs in 1100 times without logging out.
+    code = ("import http.client,json,socket,sys\n"
+            "class C(http.client.HTTPConnection):\n"
+            "    def connect(self):\n"
+            "        self.sock=socket.socket(socket.AF_UNIX); self.sock.connect(sys.argv[1])\n"
+            "c=C('x')\n"
+            "ok=0\n"
+            "for i in range(1100):\n"
+            "    c.request('POST','/jsonrpc',json.dumps({'method':'session.login_with_password',"
+            "'params':['root',''],'id':i}),{'Content-Type':'application/json'})\n"
+            "    ok+=json.loads(c.getresponse().read())['error'] is None\n"
+            "print(ok)\n")
+    r = subprocess.run([sys.executable, "-c", code, e.sock], capture_output=True, text=True,
+                       timeout=120)
+    eq(r.stdout.strip(), "1100", r.stderr)
+    eq(e.call("VM.get_all", victim) is not None, True)   # still a session
 
 
 @case
