@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "conn_guard.h"
 #include "jsonrpc.h"
 #include "listen.h"
 #include "xmlrpc.h"
@@ -206,16 +207,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
     if (!q->body)
         return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "empty request");
-    return is_json_path(url) ? serve_jsonrpc(l, conn, q) : serve_xmlrpc(l, conn, q);
+    /* The deadline does not run while we work (a trial open, xenstore). */
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    void *gctx = sc ? sc->socket_context : NULL;
+    conn_guard_busy(l->guard, gctx, true);
+    enum MHD_Result r = is_json_path(url) ? serve_jsonrpc(l, conn, q) : serve_xmlrpc(l, conn, q);
+    conn_guard_busy(l->guard, gctx, false);
+    return r;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_listener *l = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+            conn_guard_started(l->guard, ci->connect_fd, socket_context);
+    } else {
+        conn_guard_closed(l->guard, socket_context);
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct http_listener *l = cls;
     struct request *q = *req_cls;
-    (void)cls;
-    (void)conn;
     (void)toe;
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_guard_idle(l->guard, sc ? sc->socket_context : NULL);
     if (q) {
         free(q->body);
         free(q);
@@ -225,22 +249,39 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 struct MHD_Daemon *http_start(int listen_fd, struct http_listener *l, char *err, size_t errlen)
 {
+    l->guard = conn_guard_new(l->timeout_s);
+    if (!l->guard) {
+        close(listen_fd);
+        if (err && errlen)
+            snprintf(err, errlen, "cannot start the connection guard: %s", strerror(errno));
+        return NULL;
+    }
+    bool tcp = l->tr == RPC_TCP;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, l,
+        MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, l,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+        MHD_OPTION_CONNECTION_TIMEOUT, l->timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(tcp ? HTTP_CONNS_TCP : HTTP_CONNS_UNIX),
+        /* Unix peers have no address: the limit only applies on TCP. */
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)(tcp ? HTTP_CONNS_PER_ADDRESS : 0),
+        MHD_OPTION_END);
     if (!d) {
         close(listen_fd);
+        conn_guard_free(l->guard);
+        l->guard = NULL;
         if (err && errlen)
             snprintf(err, errlen, "cannot start the HTTP server");
     }
     return d;
 }
 
-void http_stop(struct MHD_Daemon *d)
+void http_stop(struct MHD_Daemon *d, struct http_listener *l)
 {
     if (d)
         MHD_stop_daemon(d);
+    conn_guard_free(l->guard);
+    l->guard = NULL;
 }

@@ -19,6 +19,7 @@
 /* No '_' in it: XenAPI's Python client maps '_' in the URL host to '/'. */
 #define MGMT_DEFAULT_SOCKET "/run/pvscsid/xapi.sock"
 #define MGMT_DEFAULT_MAX_BODY (1024 * 1024)
+#define MGMT_DEFAULT_REQUEST_TIMEOUT 10   /* seconds */
 
 /* One vscsi ring as the daemon sees it (pvscsid.get_stats, pvscsictl stats). */
 struct mgmt_ring_stats {
@@ -58,6 +59,10 @@ struct mgmt_config {
     const char *host_uuid;      /* NULL: derived from /etc/machine-id */
     unsigned backend_domid;     /* domain whose backend/vscsi tree we own */
     size_t max_body;            /* bigger request bodies are refused; 0: default */
+    /* A request must arrive (and its answer leave) within this many seconds
+     * of the connection opening or of the previous answer; also the idle
+     * timeout. 0: MGMT_DEFAULT_REQUEST_TIMEOUT. */
+    unsigned request_timeout_s;
 };
 
 struct mgmt_server;

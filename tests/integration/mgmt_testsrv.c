@@ -72,6 +72,7 @@ int main(void)
         .dev_root = dir,
         .host_uuid = HOST_UUID,
         .max_body = 64 * 1024,
+        .request_timeout_s = 2,     /* the slow-client tests wait for it */
     };
     struct mgmt_hooks hooks = {.stats = fake_stats};
     char err[256];

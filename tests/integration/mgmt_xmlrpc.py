@@ -729,6 +729,87 @@ def many_logins_evict_nobody_else(e):
     eq(e.call("VM.get_all", victim) is not None, True)   # still a session
 
 
+def tcp_socket(port, src):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def unix_socket(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)         # blocking: waits while the backlog is full
+    s.settimeout(5)
+    return s
+
+
+def closed_by_server(s):
+    """True once the server has closed (or reset) the connection."""
+    try:
+        s.settimeout(0.05)
+        return s.recv(4096) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def timed_login(e, port=None):
+    t = time.monotonic()
+    if port:
+        r = e.jsonrpc("session.login_with_password", ["root", e.info["password"]], port=port,
+                      src="127.0.0.1")
+    else:
+        r = e.jsonrpc("session.login_with_password", ["root", ""])
+    eq(r["error"], None)
+    return time.monotonic() - t
+
+
+@case
+def slow_clients_do_not_lock_others_out(e):
+    port = int(e.info["tcp"])
+    timeout = 2                      # mgmt_testsrv's request timeout
+    idle, dribble = [], []
+    try:
+        # 64 idle connections from one address, 64 more from 8 others that
+        # send one header line every 0.5 s (never finishing the request).
+        for _ in range(64):
+            try:
+                idle.append(tcp_socket(port, "127.0.2.1"))
+            except OSError:
+                pass
+        for a in range(8):
+            for _ in range(8):
+                s = tcp_socket(port, "127.0.3.%d" % (a + 1))
+                s.sendall(b"POST /jsonrpc HTTP/1.1\r\nHost: x\r\n")
+                dribble.append(s)
+        for _ in range(64):
+            s = unix_socket(e.sock)
+            s.sendall(b"POST /jsonrpc HTTP/1.1\r\n")
+            dribble.append(s)
+        time.sleep(0.3)
+        # One address gets at most 8 connections; the rest are closed at once.
+        eq(sum(closed_by_server(s) for s in idle), len(idle) - 8)
+        # Others are served meanwhile: at once over TCP (room is left for
+        # them), within the request timeout on the (root-only) Unix socket.
+        assert timed_login(e, port) < 1.0
+        t0 = time.monotonic()
+        while any(not closed_by_server(s) for s in dribble):
+            for s in dribble:
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+            assert time.monotonic() - t0 < timeout + 2, "a dribbling client still connected"
+            time.sleep(0.5)
+        assert timed_login(e) < timeout + 1
+        assert timed_login(e, port) < 1.0
+    finally:
+        for s in idle + dribble:
+            s.close()
+
+
 @case
 def unix_peer_credentials_checked(e):
     if os.geteuid() != 0:
