@@ -218,10 +218,15 @@ static int stats_hook(void *opaque, struct mgmt_ring_stats *out, size_t max)
         unsigned inflight;
         if (!device_stats(d, &st, &inflight))
             continue;
-        if ((size_t)n < max)
-            out[n] = (struct mgmt_ring_stats){.domid = d->domid, .devid = d->devid,
-                                              .requests = st.requests, .bytes = st.bytes,
-                                              .errors = st.errors, .in_flight = inflight};
+        if ((size_t)n < max) {
+            _Static_assert(RING_LAT_BUCKETS == MGMT_LAT_BUCKETS, "one histogram layout");
+            out[n] = (struct mgmt_ring_stats){
+                .domid = d->domid, .devid = d->devid, .requests = st.requests,
+                .bytes = st.bytes, .good = st.good, .check_conditions = st.check_condition,
+                .other_status = st.other_status, .transport_errors = st.transport_errors,
+                .in_flight = inflight, .latency_sum_ns = st.latency_sum_ns};
+            memcpy(out[n].latency, st.latency, sizeof(out[n].latency));
+        }
         n++;
     }
     pthread_mutex_unlock(&c->lock);

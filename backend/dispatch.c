@@ -51,8 +51,7 @@ static void slot_release(struct slot *s)
 /* Answers a request that never reached a handler (no data moved). */
 static void answer_now(struct slot *s, uint8_t host)
 {
-    if (host != XEN_VSCSIIF_RSLT_HOST_OK)
-        RING_COUNTER_ADD(s->rs->stats.errors, 1);
+    ring_stats_answered(&s->rs->stats, s->start_ns, host, 0, 0);
     respond(s->rs, s->req.raw.rqid, vscsi_rslt(host, 0), NULL, 0, s->req.data_len);
     slot_release(s);
 }
@@ -65,7 +64,7 @@ static void cmd_finish(struct slot *s)
     uint32_t len = s->req.data_len;
     if (s->killed_host) {
         (void)datapath_finish(s, 0);
-        RING_COUNTER_ADD(rs->stats.errors, 1);
+        ring_stats_answered(&rs->stats, s->start_ns, s->killed_host, 0, 0);
         respond(rs, s->req.raw.rqid, vscsi_rslt(s->killed_host, 0), NULL, 0, len);
     } else {
         /* A host-level failure (timeout, error, reset...) says nothing
@@ -75,13 +74,11 @@ static void cmd_finish(struct slot *s)
                             : c->residual > len                ? len
                                                                : c->residual;
         if (datapath_finish(s, len - residual) < 0) {
-            RING_COUNTER_ADD(rs->stats.errors, 1);
+            ring_stats_answered(&rs->stats, s->start_ns, XEN_VSCSIIF_RSLT_HOST_ERROR, 0, 0);
             respond(rs, s->req.raw.rqid, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0,
                     len);
         } else {
-            if (c->host != XEN_VSCSIIF_RSLT_HOST_OK || c->status != 0)
-                RING_COUNTER_ADD(rs->stats.errors, 1);
-            RING_COUNTER_ADD(rs->stats.bytes, len - residual);
+            ring_stats_answered(&rs->stats, s->start_ns, c->host, c->status, len - residual);
             unsigned sense_len = c->sense_len > sizeof(c->sense) ? sizeof(c->sense)
                                                                  : c->sense_len;
             respond(rs, s->req.raw.rqid, vscsi_rslt(c->host, c->status), c->sense, sense_len,
@@ -237,6 +234,7 @@ static void start_request(struct slot *s, struct io_uring *uring)
     struct ring_state *rs = s->rs;
     struct vscsi_request *r = &s->req;
     RING_COUNTER_ADD(rs->stats.requests, 1);
+    s->start_ns = ring_stats_clock_ns();
     s->segs = r->raw.seg;
     s->lun = NULL;
     s->killed_host = 0;

@@ -110,6 +110,7 @@ void core_fini(struct mgmt_core *c)
     if (c->xs)
         xs_close(c->xs);
     pscsi_set_free(&c->pscsi);
+    free(c->samples);
     for (int i = 0; i < RPC_NTRANSPORTS; i++)
         session_table_free(c->sessions[i]);
     free(c->sysfs_root);

@@ -12,6 +12,7 @@
 #include "mgmt.h"
 #include "pscsi.h"
 #include "session.h"
+#include "stats.h"
 #include "uuid5.h"
 
 /* The listener a call came in on (who may do what differs). Each has its
@@ -43,6 +44,8 @@ struct mgmt_core {
     struct login_limit login_limit; /* failed TCP logins, per address */
     struct mgmt_hooks hooks;
     char *tcp_password;             /* NULL: no TCP listener */
+    struct stats_sample *samples;   /* per ring, for "recent" rates (stats.c) */
+    size_t nsamples;
     struct core_seen_vm seen[CORE_SEEN_VMS];
     size_t nseen, seen_next;        /* ring of remembered VMs */
 };

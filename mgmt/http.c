@@ -13,6 +13,7 @@
 
 #include "conn_guard.h"
 #include "jsonrpc.h"
+#include "metrics.h"
 #include "listen.h"
 #include "xmlrpc.h"
 
@@ -22,6 +23,7 @@ struct request {
     bool too_big;
     size_t drained;     /* bytes read and dropped */
     unsigned refuse;    /* HTTP status to answer once the body is read */
+    bool metrics;       /* GET /metrics */
 };
 
 /* Bodies are drained (so the client reads a clean answer, not a reset) up
@@ -134,6 +136,40 @@ static enum MHD_Result serve_jsonrpc(struct http_listener *l, struct MHD_Connect
     return reply(conn, MHD_HTTP_OK, out, len, "application/json");
 }
 
+/* GET /metrics: on TCP only with HTTP basic auth (root and the password),
+ * failures slowed as logins are; on the Unix socket the peer was checked. */
+static enum MHD_Result serve_metrics(struct http_listener *l, struct MHD_Connection *conn)
+{
+    if (l->tr == RPC_TCP) {
+        char *pass = NULL;
+        char *user = MHD_basic_auth_get_username_password(conn, &pass);
+        char peer[80];
+        peer_of(l, conn, peer, sizeof(peer));
+        bool ok = rpc_tcp_credentials_ok(l->core, peer, user, pass);
+        if (pass) {
+            explicit_bzero(pass, strlen(pass));
+            MHD_free(pass);
+        }
+        MHD_free(user);
+        if (!ok) {
+            static const char msg[] = "<html><body><h1>401</h1></body></html>\n";
+            struct MHD_Response *r = MHD_create_response_from_buffer(
+                sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+            if (!r)
+                return MHD_NO;
+            enum MHD_Result res = MHD_queue_basic_auth_fail_response(conn, "pvscsid", r);
+            MHD_destroy_response(r);
+            return res;
+        }
+    }
+    const char *why = NULL;
+    size_t len = 0;
+    char *text = metrics_render(l->core, &len, &why);
+    if (!text)
+        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, why);
+    return reply(conn, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");
+}
+
 static bool is_json_path(const char *url)
 {
     return strcmp(url, "/jsonrpc") == 0 || strcmp(url, "/json") == 0;
@@ -168,7 +204,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!q)
             return MHD_NO;
         *req_cls = q;
-        if (strcmp(method, "POST") != 0)
+        if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
+            q->metrics = true;
+        else if (strcmp(method, "POST") != 0)
             q->refuse = MHD_HTTP_METHOD_NOT_ALLOWED;
         else if (!is_json_path(url) && !is_xml_path(url))
             q->refuse = MHD_HTTP_NOT_FOUND;
@@ -199,8 +237,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->body[q->len] = '\0';
         return MHD_YES;
     }
+    if (q->metrics && !q->too_big) {
+        const union MHD_ConnectionInfo *mc =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        conn_guard_busy(l->guard, mc ? mc->socket_context : NULL, true);
+        enum MHD_Result r = serve_metrics(l, conn);
+        conn_guard_busy(l->guard, mc ? mc->socket_context : NULL, false);
+        return r;
+    }
     if (q->refuse == MHD_HTTP_METHOD_NOT_ALLOWED)
-        return reply_text(conn, q->refuse, "POST only");
+        return reply_text(conn, q->refuse, "POST only (GET only for /metrics)");
     if (q->refuse)
         return reply_text(conn, q->refuse, "no such path");
     if (q->too_big)

@@ -21,14 +21,27 @@
 #define MGMT_DEFAULT_MAX_BODY (1024 * 1024)
 #define MGMT_DEFAULT_REQUEST_TIMEOUT 10   /* seconds */
 
-/* One vscsi ring as the daemon sees it (pvscsid.get_stats, pvscsictl stats). */
+/* Latency histogram: bucket i counts commands answered within 2^i
+ * microseconds (1 us .. 33.5 s), the last one those that took longer. */
+#define MGMT_LAT_BUCKETS 27
+
+/* One vscsi ring as the daemon sees it (pvscsid.get_stats, pvscsictl
+ * stats, GET /metrics). Counters only grow while the ring lives. */
 struct mgmt_ring_stats {
     uint32_t domid;        /* frontend domain */
     uint32_t devid;        /* vscsi device id (the virtual host) */
-    uint64_t requests;     /* requests answered */
+    uint64_t requests;     /* requests taken off the ring */
     uint64_t bytes;        /* data bytes moved, both directions */
-    uint64_t errors;       /* answers other than GOOD status with host OK */
+    /* How commands were answered: */
+    uint64_t good;              /* GOOD */
+    uint64_t check_conditions;  /* CHECK CONDITION (sense data: a filemark,
+                                   a short block, a medium error...) */
+    uint64_t other_status;      /* BUSY, RESERVATION CONFLICT, TASK SET FULL... */
+    uint64_t transport_errors;  /* host byte not OK: no such LUN, timeout,
+                                   abort, reset, a rejected request */
     uint32_t in_flight;    /* requests taken off the ring, not yet answered */
+    uint64_t latency_sum_ns;
+    uint64_t latency[MGMT_LAT_BUCKETS];
 };
 
 struct mgmt_hooks {

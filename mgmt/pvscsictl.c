@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mgmt.h"
 
@@ -358,20 +359,70 @@ static void cmd_detach(struct ctl *c, char **argv)
     json_object_put(callv(c, "VSCSI.destroy", ref, NULL));
 }
 
+/* A latency in microseconds, short: "85us", "1.2ms", "3.4s"; "-" if none. */
+static void fmt_us(char *out, size_t n, struct json_object *p, const char *key)
+{
+    struct json_object *v = p ? json_object_object_get(p, key) : NULL;
+    if (!v) {
+        snprintf(out, n, "-");
+        return;
+    }
+    double us = json_object_get_double(v);
+    if (us < 1000)
+        snprintf(out, n, "%.0fus", us);
+    else if (us < 1e6)
+        snprintf(out, n, "%.1fms", us / 1e3);
+    else
+        snprintf(out, n, "%.1fs", us / 1e6);
+}
+
+static bool all_recent(struct json_object *st)
+{
+    for (size_t i = 0; i < json_object_array_length(st); i++)
+        if (!json_object_object_get(json_object_array_get_idx(st, i), "recent"))
+            return false;
+    return true;
+}
+
 static void cmd_stats(struct ctl *c, char **argv)
 {
     (void)argv;
     struct json_object *st = callv(c, "pvscsid.get_stats", NULL);
+    /* Rates need two looks: without a recent one, a second after. */
+    if (!all_recent(st)) {
+        sleep(1);
+        json_object_put(st);
+        st = callv(c, "pvscsid.get_stats", NULL);
+    }
     if (c->json) {
         print_json(st);
     } else {
-        struct table t = {.ncols = 8};
-        add_row(&t, "VM", "DOMID", "DEVID", "REQUESTS", "BYTES", "ERRORS", "IN_FLIGHT", "");
+        struct table t = {.ncols = 15};
+        add_row(&t, "VM", "DOMID", "DEVID", "REQUESTS", "BYTES", "CHECK_COND", "XPORT_ERR",
+                "OTHER", "IN_FLIGHT", "REQ/S", "MB/S", "P50", "P99", "P99.9", "");
         for (size_t i = 0; i < json_object_array_length(st); i++) {
             struct json_object *r = json_object_array_get_idx(st, i);
+            struct json_object *rec = json_object_object_get(r, "recent");
+            /* Latency over the last interval when it saw commands, else
+             * over the ring's life. */
+            struct json_object *lat = rec ? json_object_object_get(rec, "latency_us") : NULL;
+            if (!lat)
+                lat = json_object_object_get(r, "latency_us");
+            char rps[32] = "-", mbs[32] = "-", p50[16], p99[16], p999[16];
+            if (rec) {
+                snprintf(rps, sizeof(rps), "%.0f",
+                         json_object_get_double(json_object_object_get(rec, "requests_per_s")));
+                snprintf(mbs, sizeof(mbs), "%.1f",
+                         json_object_get_double(json_object_object_get(rec, "bytes_per_s")) / 1e6);
+            }
+            fmt_us(p50, sizeof(p50), lat, "p50");
+            fmt_us(p99, sizeof(p99), lat, "p99");
+            fmt_us(p999, sizeof(p999), lat, "p99_9");
             add_row(&t, field(r, "VM_name")[0] ? field(r, "VM_name") : "-", field(r, "domid"),
                     field(r, "devid"), field(r, "requests"), field(r, "bytes"),
-                    field(r, "errors"), field(r, "in_flight"), "");
+                    field(r, "check_conditions"), field(r, "transport_errors"),
+                    field(r, "other_status"), field(r, "in_flight"), rps, mbs, p50, p99, p999,
+                    "");
         }
         print_table(&t);
     }
@@ -399,7 +450,8 @@ static const struct command commands[] = {
     {"hba-attach", "VM HOST", 2, 2, cmd_hba_attach,
      "a whole physical HBA (host number or\nuuid), identity-mapped; its LUNs follow it"},
     {"hba-detach", "DSCSI_HBA", 1, 1, cmd_hba_detach, "every LUN of it (its uuid)"},
-    {"stats", "", 0, 0, cmd_stats, "per-ring requests, bytes, errors"},
+    {"stats", "", 0, 0, cmd_stats,
+     "per ring: requests, bytes, CHECK CONDITIONs\napart from transport errors, rates, latency"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -41,21 +41,40 @@ uint64_t rpc_now_ns(void)
 
 /* TCP: user CORE_TCP_USER with the password of the password file, at the
  * pace the address's failures allow. */
-static bool tcp_credentials_ok(struct mgmt_core *c, const char *peer, struct json_object *user,
-                               struct json_object *pw, uint64_t now)
+static bool credentials_ok(struct mgmt_core *c, const char *peer, const char *user,
+                           const char *pw, uint64_t now)
 {
     if (!login_limit_allowed(&c->login_limit, peer, now))
         return false;   /* not even looked at while the door is shut */
-    bool user_ok = json_object_is_type(user, json_type_string) &&
-                   strcmp(json_object_get_string(user), CORE_TCP_USER) == 0;
-    bool pw_ok = json_object_is_type(pw, json_type_string) && c->tcp_password &&
-                 same_secret(json_object_get_string(pw), c->tcp_password);
+    bool user_ok = user && strcmp(user, CORE_TCP_USER) == 0;
+    bool pw_ok = pw && c->tcp_password && same_secret(pw, c->tcp_password);
     if (!user_ok || !pw_ok) {
         login_limit_failed(&c->login_limit, peer, now);
         return false;
     }
     login_limit_succeeded(&c->login_limit, peer);
     return true;
+}
+
+static bool tcp_credentials_ok(struct mgmt_core *c, const char *peer, struct json_object *user,
+                               struct json_object *pw, uint64_t now)
+{
+    return credentials_ok(c, peer,
+                          json_object_is_type(user, json_type_string)
+                              ? json_object_get_string(user) : NULL,
+                          json_object_is_type(pw, json_type_string)
+                              ? json_object_get_string(pw) : NULL,
+                          now);
+}
+
+bool rpc_tcp_credentials_ok(struct mgmt_core *c, const char *peer, const char *user,
+                            const char *password)
+{
+    if (pthread_mutex_lock(&c->lock) != 0)
+        return false;
+    bool ok = credentials_ok(c, peer, user, password, rpc_now_ns());
+    pthread_mutex_unlock(&c->lock);
+    return ok;
 }
 
 static struct json_object *login(struct mgmt_core *c, enum rpc_transport tr, const char *peer,

@@ -18,6 +18,11 @@ struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const c
                              const char *method, struct json_object *params,
                              struct json_object **error);
 
+/* The TCP user and password (HTTP basic auth of GET /metrics), at the pace
+ * the address's failed logins allow. Locks c. */
+bool rpc_tcp_credentials_ok(struct mgmt_core *c, const char *peer, const char *user,
+                            const char *password);
+
 /* Monotonic nanoseconds (sessions, login delays). */
 uint64_t rpc_now_ns(void);
 
