@@ -963,6 +963,55 @@ def pvscsictl_lists_attaches_detaches(e):
 
 
 @case
+def pvscsictl_json_everywhere_names_not_refs(e):
+    if not CTL:
+        return "skip: no pvscsictl given"
+    r = subprocess.run([CTL, "--version"], capture_output=True, text=True)
+    eq(r.returncode, 0)
+    assert r.stdout.startswith("pvscsictl 0."), r.stdout
+    # An error names the device and the VM, not refs; with --json it is a
+    # JSON object on stdout.
+    r = ctl(e, "vscsi-attach", "guest-a", "1:0:1:0", "0:0:9:0")
+    eq(r.returncode, 1)
+    assert "PSCSI_ALREADY_ASSIGNED" in r.stderr, r.stderr
+    assert "PSCSI 1:0:1:0 (st0) is already given to VM guest-b" in r.stderr, r.stderr
+    assert "OpaqueRef" not in r.stderr, r.stderr
+    r = ctl(e, "--json", "vscsi-attach", "guest-a", "1:0:1:0", "0:0:9:0")
+    eq(r.returncode, 1)
+    err = json.loads(r.stdout)["error"]
+    eq(err["code"], "PSCSI_ALREADY_ASSIGNED")
+    eq(len(err["params"]), 2)
+    assert "VM guest-b" in err["message"], err
+    r = ctl(e, "--json", "vscsi-attach", "nosuchvm", "1:0:1:0", "0:0:9:0")
+    eq(r.returncode, 1)
+    eq(json.loads(r.stdout)["error"]["code"], "PVSCSICTL")
+    # Success of a detach, with --json, says what went.
+    be = "/local/domain/0/backend/vscsi/3/0"
+    e.xs_write(be + "/state", "4")
+    r = ctl(e, "--json", "vscsi-attach", "guest-a", "0:0:0:0", "0:0:7:0")
+    eq(r.returncode, 0, r.stderr)
+    ref = json.loads(r.stdout)
+    e.xs_write(be + "/state", "4")
+    r = ctl(e, "--json", "vscsi-detach", ref[len("OpaqueRef:"):])
+    eq(r.returncode, 0, r.stderr)
+    eq(json.loads(r.stdout), {"destroyed": ref})
+    e.xs_write(be + "/state", "4")
+    r = ctl(e, "--json", "vscsi-detach", ref[len("OpaqueRef:"):])
+    eq(r.returncode, 1)
+    eq(json.loads(r.stdout)["error"]["code"], "HANDLE_INVALID")
+    # Someone who may not use the socket is told so.
+    if os.geteuid() == 0:
+        r = subprocess.run([CTL, "--socket", e.sock, "stats"], capture_output=True, text=True,
+                           user=65534, group=65534, timeout=30)
+        eq(r.returncode, 1)
+        assert "permission denied on " + e.sock in r.stderr, r.stderr
+    r = subprocess.run([CTL, "--json", "--socket", "/nonexistent/x.sock", "stats"],
+                       capture_output=True, text=True)
+    eq(r.returncode, 1)
+    assert "does not exist" in json.loads(r.stdout)["error"]["message"]
+
+
+@case
 def vm_gone_is_halted(e):
     s = e.login()
     B = "OpaqueRef:" + UUID_B
