@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (call.reject)
             error = json_object_get(call.reject);
         else
-            res = rpc_call(c, tr, "fuzz", call.method, call.params, &error);
+            res = rpc_call(c, tr, FUZZ_PEER, call.method, call.params, &error);
         fuzz_check_error(res, error);
         size_t n = 0;
         char *out = jsonrpc_response(&call, res, error, &n);

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct json_object *params, *error = NULL;
     if (xmlrpc_parse_call(body, len, &method, &params) == 0) {
         assert(method && json_object_is_type(params, json_type_array));
-        struct json_object *res = rpc_call(c, tr, "fuzz", method, params, &error);
+        struct json_object *res = rpc_call(c, tr, FUZZ_PEER, method, params, &error);
         fuzz_check_error(res, error);
         size_t n = 0;
         char *out = xmlrpc_response(res, error, &n);
