@@ -17,6 +17,7 @@
 #include "state_dir.h"
 #include "device.h"
 #include "log.h"
+#include "lun_probe.h"
 #include "uevents.h"
 #include "worker.h"
 #include "xsutil.h"
@@ -206,14 +207,26 @@ static int stats_hook(void *opaque, struct mgmt_ring_stats *out, size_t max)
         unsigned inflight;
         if (!device_stats(d, &st, &inflight))
             continue;
-        if ((size_t)n < max)
-            out[n] = (struct mgmt_ring_stats){.domid = d->domid, .devid = d->devid,
-                                              .requests = st.requests, .bytes = st.bytes,
-                                              .errors = st.errors, .in_flight = inflight};
+        if ((size_t)n < max) {
+            _Static_assert(RING_LAT_BUCKETS == MGMT_LAT_BUCKETS, "one histogram layout");
+            out[n] = (struct mgmt_ring_stats){
+                .domid = d->domid, .devid = d->devid, .requests = st.requests,
+                .bytes = st.bytes, .good = st.good, .check_conditions = st.check_condition,
+                .other_status = st.other_status, .transport_errors = st.transport_errors,
+                .in_flight = inflight, .latency_sum_ns = st.latency_sum_ns};
+            memcpy(out[n].latency, st.latency, sizeof(out[n].latency));
+        }
         n++;
     }
     pthread_mutex_unlock(&c->lock);
     return n;
+}
+
+/* mgmt hook (management thread): can this p-dev be opened as a LUN? */
+static int check_pdev_hook(void *opaque, const char *p_dev, char *err, size_t errlen)
+{
+    const struct control *c = opaque;
+    return lun_probe(c->cfg, p_dev, err, errlen);
 }
 
 static int start_mgmt(struct control *c)
@@ -228,7 +241,7 @@ static int start_mgmt(struct control *c)
         .sysfs_root = cfg->sysfs_root,
         .backend_domid = cfg->backend_domid,
     };
-    struct mgmt_hooks hooks = {.stats = stats_hook, .opaque = c};
+    struct mgmt_hooks hooks = {.stats = stats_hook, .check_pdev = check_pdev_hook, .opaque = c};
     char err[256];
     c->mgmt = mgmt_server_start(&mc, &hooks, err, sizeof(err));
     if (!c->mgmt) {

@@ -405,9 +405,7 @@ bool device_stats(struct device *d, struct ring_stats *out, unsigned *inflight)
         return false;
     /* Read directly (see RING_COUNTER_*): no round trip to the worker, so
      * a busy or stuck worker never holds up the management API. */
-    out->requests = RING_COUNTER_GET(d->rs->stats.requests);
-    out->bytes = RING_COUNTER_GET(d->rs->stats.bytes);
-    out->errors = RING_COUNTER_GET(d->rs->stats.errors);
+    ring_stats_snapshot(&d->rs->stats, out);
     *inflight = RING_COUNTER_GET(d->rs->inflight);
     return true;
 }

@@ -56,8 +56,7 @@ static void slot_release(struct slot *s)
 /* Answers a request that never reached a handler (no data moved). */
 static void answer_now(struct slot *s, uint8_t host)
 {
-    if (host != XEN_VSCSIIF_RSLT_HOST_OK)
-        RING_COUNTER_ADD(s->rs->stats.errors, 1);
+    ring_stats_answered(&s->rs->stats, s->start_ns, host, 0, 0);
     respond(s, vscsi_rslt(host, 0), NULL, 0, s->req.data_len);
     slot_release(s);
 }
@@ -70,13 +69,11 @@ static void cmd_answer(struct slot *s, bool copied)
     struct lun_cmd *c = &s->cmd;
     uint32_t len = s->req.data_len;
     if (!copied) {
-        RING_COUNTER_ADD(rs->stats.errors, 1);
+        ring_stats_answered(&rs->stats, s->start_ns, XEN_VSCSIIF_RSLT_HOST_ERROR, 0, 0);
         respond(s, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0, len);
     } else {
         uint32_t residual = s->answer_residual;
-        if (c->host != XEN_VSCSIIF_RSLT_HOST_OK || c->status != 0)
-            RING_COUNTER_ADD(rs->stats.errors, 1);
-        RING_COUNTER_ADD(rs->stats.bytes, len - residual);
+        ring_stats_answered(&rs->stats, s->start_ns, c->host, c->status, len - residual);
         unsigned sense_len = c->sense_len > sizeof(c->sense) ? sizeof(c->sense) : c->sense_len;
         respond(s, vscsi_rslt(c->host, c->status), c->sense, sense_len, residual);
     }
@@ -93,7 +90,7 @@ static void cmd_finish(struct slot *s)
     uint32_t len = s->req.data_len;
     if (s->tmf.end_host) {
         (void)datapath_finish(s, 0);
-        RING_COUNTER_ADD(rs->stats.errors, 1);
+        ring_stats_answered(&rs->stats, s->start_ns, s->tmf.end_host, 0, 0);
         respond(s, vscsi_rslt(s->tmf.end_host, 0), NULL, 0, len);
         slot_release(s);
         return;
@@ -191,6 +188,7 @@ static bool intake(struct slot *s)
     struct ring_state *rs = s->rs;
     struct vscsi_request *r = &s->req;
     RING_COUNTER_ADD(rs->stats.requests, 1);
+    s->start_ns = ring_stats_clock_ns();
     s->data.segs = r->raw.seg;
     s->data.copy_count = 0;
     s->lun = NULL;
@@ -340,7 +338,8 @@ static void answer_lost(struct slot *s, const struct lun_entry *e)
     sense[2] = tape ? 0x06 : 0x04;     /* UNIT ATTENTION : HARDWARE ERROR */
     sense[12] = tape ? 0x29 : 0x44;
     sense[13] = tape ? 0x07 : 0x00;
-    RING_COUNTER_ADD(s->rs->stats.errors, 1);
+    ring_stats_answered(&s->rs->stats, s->start_ns, XEN_VSCSIIF_RSLT_HOST_OK,
+                        VSCSI_STATUS_CHECK_CONDITION, 0);
     respond(s, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_OK, VSCSI_STATUS_CHECK_CONDITION), sense,
             sizeof(sense), s->req.data_len);
     slot_release(s);
@@ -369,6 +368,7 @@ void dispatch_restarted(struct ring_state *rs, struct io_uring *uring)
             continue;
         s->restarted = false;
         rs->nr_restarted--;
+        s->start_ns = ring_stats_clock_ns();
         s->lun = NULL;
         s->tmf = (struct slot_tmf){.ended_by = -1};
         if (!s->may_have_run) {

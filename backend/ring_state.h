@@ -28,6 +28,7 @@
 #include "request.h"
 #include "ring.h"
 #include "ring_journal.h"
+#include "ring_stats.h"
 
 /* LUNs per vscsi device (v-dev entries); REPORT LUNS answers fit a page. */
 #define RING_MAX_LUNS 500
@@ -69,22 +70,12 @@ struct slot {
      * the ring is attached, unless it may have run and may not run twice. */
     bool restarted;
     bool may_have_run;
+    uint64_t start_ns;                        /* taken off the ring (latency) */
 };
 
-struct ring_stats {
-    uint64_t requests, bytes, errors;
-};
-
-/* Counters have one writer (the ring's worker) and are read by the
- * management thread without stopping it: relaxed atomic loads and stores,
- * no read-modify-write (plain moves on x86). */
-#define RING_COUNTER_ADD(field, n)                                                  \
-    __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) + (n),   \
-                     __ATOMIC_RELAXED)
-#define RING_COUNTER_SUB(field, n)                                                  \
-    __atomic_store_n(&(field), __atomic_load_n(&(field), __ATOMIC_RELAXED) - (n),   \
-                     __ATOMIC_RELAXED)
-#define RING_COUNTER_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+/* struct ring_stats and the RING_COUNTER_* accessors (one writer, the
+ * ring's worker; relaxed atomics read by the management thread) are in
+ * ring_stats.h. */
 
 struct ring_state {
     /* Identity. */

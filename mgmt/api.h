@@ -49,7 +49,7 @@ struct api_class {
 /* pvscsid.attach_disk (api_dscsi.c): hot-plug an emulated disk. */
 struct json_object *dscsi_attach_disk(struct api_ctx *x, struct json_object *params);
 
-extern const struct api_class api_pscsi, api_pscsi_hba, api_host, api_vm, api_dscsi,
+extern const struct api_class api_pscsi, api_pscsi_hba, api_host, api_pool, api_vm, api_dscsi,
     api_vscsi, api_dscsi_hba, api_pvscsid;
 
 /* Loads the xenstore view; false with x->error on failure. */

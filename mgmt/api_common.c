@@ -4,12 +4,20 @@
 #include <string.h>
 
 #include "api.h"
+#include "xsattach.h"
 
 bool api_view(struct api_ctx *x)
 {
     if (x->view_loaded)
         return true;
     int r = xsv_load(x->c->xs, x->c->be_domid, &x->view);
+    /* Objects another toolstack wrote get a stored uuid before any ref to
+     * them is handed out: a derived one would name a later object in the
+     * same place. If stamping fails the derived ones are used. */
+    if (r == 0 && x->view.unstamped && xsa_stamp_uuids(x->c->xs, x->c->be_domid) > 0) {
+        xsv_free(&x->view);
+        r = xsv_load(x->c->xs, x->c->be_domid, &x->view);
+    }
     if (r < 0) {
         x->error = xapi_error("INTERNAL_ERROR", "reading xenstore", strerror(-r), NULL);
         return false;

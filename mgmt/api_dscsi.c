@@ -136,6 +136,21 @@ static bool vhctl_ok(const char *hctl, struct vscsi_hctl *v)
     return vscsi_hctl_parse(hctl, v) == 0 && vscsi_hctl_fits_ring(v) && v->lun <= 0x3fff;
 }
 
+/* Asks the daemon whether it can open p_dev; false with LUN_OPEN_FAILED
+ * [p_dev, reason] set when it cannot. */
+static bool can_open(struct api_ctx *x, const char *p_dev)
+{
+    if (!x->c->hooks.check_pdev)
+        return true;
+    char why[256];
+    int r = x->c->hooks.check_pdev(x->c->hooks.opaque, p_dev, why, sizeof(why));
+    if (r < 0) {
+        x->error = xapi_error("LUN_OPEN_FAILED", p_dev, why[0] ? why : strerror(-r), NULL);
+        return false;
+    }
+    return true;
+}
+
 /* A running VM by ref, or NULL with the XenAPI error set. */
 static const struct xsv_vm *find_running_vm(struct api_ctx *x, const char *vm_ref)
 {
@@ -160,19 +175,22 @@ static struct json_object *attach(struct api_ctx *x, const char *vm_ref, const c
     if (!vm)
         return NULL;
     struct xsa_result res;
-    int r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, p_devname, &res);
+    /* Refusals by the xenstore state first (PSCSI_ALREADY_ASSIGNED...),
+     * then whether the daemon can open it at all; only then a write. */
+    int r = xsa_attach_check(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, &res);
+    if (r == 0 && res.status != XSA_OK)
+        return attach_refused(x, &res, vm_ref, what, hctl, v->host);
+    if (r == 0 && !can_open(x, p_dev))
+        return NULL;
+    if (r == 0)
+        r = xsa_attach(x->c->xs, x->c->be_domid, vm->domid, v, p_dev, p_devname, &res);
     if (r < 0) {
         x->error = xapi_error("INTERNAL_ERROR", "writing xenstore", strerror(-r), NULL);
         return NULL;
     }
     if (res.status != XSA_OK)
         return attach_refused(x, &res, vm_ref, what, hctl, v->host);
-    char uuid[UUID_STRLEN];
-    if (xsv_lun_uuid(uuid, vm->uuid, v->host, res.index) < 0) {
-        x->error = xapi_error("INTERNAL_ERROR", "uuid", NULL);
-        return NULL;
-    }
-    return api_ref(uuid);
+    return api_ref(res.uuid);
 }
 
 static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *params)
@@ -424,7 +442,11 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         x->error = xapi_error("DEVICE_ALREADY_EXISTS", what, NULL);
         return NULL;
     }
+    /* No trial open here: the host is given as it is and follows it (a
+     * LUN the daemon cannot open is refused alone, dev-N Closed, like a
+     * LUN appearing later), as xend's HOST mode. */
     unsigned done = 0;
+    char dev_uuid[UUID_STRLEN] = "";
     for (size_t i = 0; i < x->c->pscsi.n; i++) {
         const struct pscsi *p = &x->c->pscsi.dev[i];
         if (strcmp(p->hba_uuid, hba->uuid) != 0)
@@ -444,6 +466,8 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
                 attach_refused(x, &res, vm_ref, p->uuid, p->hctl, hba->host);
             return NULL;
         }
+        if (res.created)
+            memcpy(dev_uuid, res.device_uuid, sizeof(dev_uuid));
         done++;
     }
     if (!done) {
@@ -454,12 +478,11 @@ static struct json_object *vhost_create(struct api_ctx *x, struct json_object *p
         x->error = xapi_error("INTERNAL_ERROR", "writing feature-host", NULL);
         return NULL;
     }
-    char uuid[UUID_STRLEN];
-    if (uuid5_make(uuid, "dscsi_hba:%s:%lu", vm->uuid, (unsigned long)hba->host) < 0) {
-        x->error = xapi_error("INTERNAL_ERROR", "uuid", NULL);
+    if (!dev_uuid[0]) {
+        x->error = xapi_error("INTERNAL_ERROR", "the device was not created", NULL);
         return NULL;
     }
-    return api_ref(uuid);
+    return api_ref(dev_uuid);
 }
 
 /* DSCSI_HBA.destroy(self): all its LUNs in one reconfiguration. */

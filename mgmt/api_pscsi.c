@@ -1,10 +1,12 @@
-/* XenAPI classes of the physical side: PSCSI, PSCSI_HBA, host, and the
- * daemon's own pvscsid.get_stats. */
+/* XenAPI classes of the physical side: PSCSI, PSCSI_HBA, host, pool, and
+ * the daemon's own pvscsid.get_stats. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "rpc.h"
+#include "stats.h"
 #include "scsi_type.h"
 
 static struct json_object *pscsi_uuids(struct api_ctx *x)
@@ -131,55 +133,80 @@ static const struct api_call host_calls[] = {{"scan_PSCSIs", 1, host_scan}, {NUL
 
 const struct api_class api_host = {"host", host_uuids, host_record, host_fields, host_calls};
 
+/* The host as a one-host pool, as a standalone xapi host answers: stock
+ * clients (XenAPI.py) call pool.get_all and pool.get_master right after
+ * login. The pool's uuid is derived from the host's. */
+static int pool_uuid(const struct mgmt_core *c, char out[UUID_STRLEN])
+{
+    return uuid5_make(out, "pool:%s", c->host_uuid);
+}
+
+static struct json_object *pool_uuids(struct api_ctx *x)
+{
+    char u[UUID_STRLEN];
+    if (pool_uuid(x->c, u) < 0) {
+        x->error = xapi_error("INTERNAL_ERROR", "pool uuid", NULL);
+        return NULL;
+    }
+    struct json_object *a = json_object_new_array();
+    json_object_array_add(a, json_object_new_string(u));
+    return a;
+}
+
+static struct json_object *pool_record(struct api_ctx *x, const char *uuid)
+{
+    char u[UUID_STRLEN];
+    if (pool_uuid(x->c, u) < 0 || strcmp(uuid, u) != 0)
+        return NULL;
+    struct json_object *r = json_object_new_object();
+    api_put_str(r, "uuid", u);
+    api_put_str(r, "name_label", "");     /* xapi: "" for an unnamed pool */
+    api_put_str(r, "name_description", "");
+    api_put_ref(r, "master", x->c->host_uuid);
+    json_object_object_add(r, "other_config", json_object_new_object());
+    return r;
+}
+
+static const char *const pool_fields[] = {
+    "uuid", "name_label", "name_description", "master", "other_config", NULL,
+};
+
+const struct api_class api_pool = {"pool", pool_uuids, pool_record, pool_fields, NULL};
+
+static const char *vm_uuid_of(void *arg, unsigned domid)
+{
+    struct api_ctx *x = arg;
+    const struct xsv_vm *vm = x->view_loaded ? xsv_vm_by_domid(&x->view, domid) : NULL;
+    return vm ? vm->uuid : NULL;
+}
+
+static const char *vm_name_of(void *arg, unsigned domid)
+{
+    struct api_ctx *x = arg;
+    const struct xsv_vm *vm = x->view_loaded ? xsv_vm_by_domid(&x->view, domid) : NULL;
+    return vm ? vm->name : NULL;
+}
+
 /* Per-ring counters from the daemon (pvscsictl stats). */
 static struct json_object *get_stats(struct api_ctx *x, struct json_object *params)
 {
     (void)params;
-    struct json_object *a = json_object_new_array();
-    if (!x->c->hooks.stats)
-        return a;
-    size_t cap = 64;
-    struct mgmt_ring_stats *rs = NULL;
-    int n;
-    for (;;) {
-        struct mgmt_ring_stats *nr = realloc(rs, cap * sizeof(*rs));
-        if (!nr) {
-            free(rs);
-            json_object_put(a);
-            x->error = xapi_error("INTERNAL_ERROR", "out of memory", NULL);
-            return NULL;
-        }
-        rs = nr;
-        n = x->c->hooks.stats(x->c->hooks.opaque, rs, cap);
-        if (n < 0 || (size_t)n <= cap || cap >= 65536)
-            break;
-        cap = (size_t)n > 65536 ? 65536 : (size_t)n;   /* more rings than domains */
-    }
+    struct mgmt_ring_stats *rs;
+    int n = stats_collect(x->c, &rs);
     if (n < 0) {
-        free(rs);
-        json_object_put(a);
         x->error = xapi_error("INTERNAL_ERROR", "stats", strerror(-n), NULL);
         return NULL;
     }
-    if ((size_t)n > cap)
-        n = (int)cap;       /* still growing after 65536: report what we have */
-    bool have_view = api_view(x);
-    json_object_put(x->error);
-    x->error = NULL;
-    for (int i = 0; i < n; i++) {
-        struct json_object *r = json_object_new_object();
-        api_put_int(r, "domid", rs[i].domid);
-        api_put_int(r, "devid", rs[i].devid);
-        const struct xsv_vm *vm = have_view ? xsv_vm_by_domid(&x->view, rs[i].domid) : NULL;
-        api_put_ref(r, "VM", vm ? vm->uuid : NULL);
-        api_put_str(r, "VM_name", vm ? vm->name : "");
-        api_put_int(r, "requests", (int64_t)rs[i].requests);
-        api_put_int(r, "bytes", (int64_t)rs[i].bytes);
-        api_put_int(r, "errors", (int64_t)rs[i].errors);
-        api_put_int(r, "in_flight", rs[i].in_flight);
-        json_object_array_add(a, r);
+    /* Without a view the rings are still listed, unnamed. */
+    if (!api_view(x)) {
+        json_object_put(x->error);
+        x->error = NULL;
     }
+    struct json_object *a = stats_json(x->c, rs, (size_t)n, rpc_now_ns(), vm_uuid_of,
+                                       vm_name_of, x);
     free(rs);
+    if (!a)
+        x->error = xapi_error("INTERNAL_ERROR", "out of memory", NULL);
     return a;
 }
 

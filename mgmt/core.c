@@ -56,8 +56,9 @@ int core_init(struct mgmt_core *c, const struct mgmt_config *cfg,
     c->be_domid = cfg->backend_domid;
     if (hooks)
         c->hooks = *hooks;
-    c->sessions = session_table_new(256);
-    if (!c->sysfs_root || !c->dev_root || !c->sessions) {
+    for (int i = 0; i < RPC_NTRANSPORTS; i++)
+        c->sessions[i] = session_table_new(CORE_SESSIONS, CORE_SESSIONS_PER_PEER);
+    if (!c->sysfs_root || !c->dev_root || !c->sessions[RPC_UNIX] || !c->sessions[RPC_TCP]) {
         say(err, errlen, "out of memory");
         core_fini(c);
         return -ENOMEM;
@@ -109,7 +110,9 @@ void core_fini(struct mgmt_core *c)
     if (c->xs)
         xs_close(c->xs);
     pscsi_set_free(&c->pscsi);
-    session_table_free(c->sessions);
+    free(c->samples);
+    for (int i = 0; i < RPC_NTRANSPORTS; i++)
+        session_table_free(c->sessions[i]);
     free(c->sysfs_root);
     free(c->dev_root);
     if (c->tcp_password) {

@@ -8,13 +8,21 @@
 #include <stdbool.h>
 #include <xenstore.h>
 
+#include "login_limit.h"
 #include "mgmt.h"
 #include "pscsi.h"
 #include "session.h"
+#include "stats.h"
 #include "uuid5.h"
 
-/* The listener a call came in on (who may do what differs). */
-enum rpc_transport { RPC_UNIX, RPC_TCP };
+/* The listener a call came in on (who may do what differs). Each has its
+ * own sessions: one made on the Unix socket (no password) is no session
+ * on TCP. */
+enum rpc_transport { RPC_UNIX, RPC_TCP, RPC_NTRANSPORTS };
+
+#define CORE_SESSIONS 1024          /* per listener */
+#define CORE_SESSIONS_PER_PEER 32   /* one peer's at most; it loses its own oldest */
+#define CORE_TCP_USER "root"        /* the user name TCP logins must give */
 
 #define CORE_SEEN_VMS 256   /* VMs remembered after they stop */
 
@@ -32,9 +40,12 @@ struct mgmt_core {
     struct pscsi_set pscsi;
     atomic_bool pscsi_stale;        /* devices changed: rescan before the next call */
     struct xs_handle *xs;
-    struct session_table *sessions;
+    struct session_table *sessions[RPC_NTRANSPORTS];
+    struct login_limit login_limit; /* failed TCP logins, per address */
     struct mgmt_hooks hooks;
     char *tcp_password;             /* NULL: no TCP listener */
+    struct stats_sample *samples;   /* per ring, for "recent" rates (stats.c) */
+    size_t nsamples;
     struct core_seen_vm seen[CORE_SEEN_VMS];
     size_t nseen, seen_next;        /* ring of remembered VMs */
 };

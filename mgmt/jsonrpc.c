@@ -4,6 +4,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+#include "xapi_error.h"
+
+/* true if the raw body has the escape \u0000 (json-c cuts member names
+ * there, so only the raw text shows it). */
+static bool has_nul_escape(const char *body, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (body[i] != '\\')
+            continue;
+        if (body[i + 1] == 'u' && i + 5 < len && memcmp(body + i + 2, "0000", 4) == 0)
+            return true;
+        i++;    /* the escaped character, which may be a backslash */
+    }
+    return false;
+}
+
+/* INVALID_VALUE [where, value made readable] for the first bad string. */
+static struct json_object *check_strings(const struct jsonrpc_call *c, const char *body,
+                                         size_t len)
+{
+    char where[160];
+    struct json_object *bad = utf8_find_invalid(c->id, "id", where, sizeof(where));
+    if (!bad) {
+        struct json_object *m = json_object_new_string(c->method);
+        bad = utf8_find_invalid(m, "method", where, sizeof(where));
+        json_object_put(m);
+        if (bad)
+            return xapi_error("INVALID_VALUE", "method", "not UTF-8", NULL);
+    }
+    if (!bad)
+        bad = utf8_find_invalid(c->params, "params", where, sizeof(where));
+    if (!bad)
+        return has_nul_escape(body, len)
+                   ? xapi_error("INVALID_VALUE", "a member name", "contains U+0000", NULL)
+                   : NULL;
+    if (!json_object_is_type(bad, json_type_string))
+        return xapi_error("INVALID_VALUE", where, "not UTF-8 or contains U+0000", NULL);
+    char *shown = utf8_sanitize(json_object_get_string(bad),
+                                (size_t)json_object_get_string_len(bad));
+    struct json_object *e =
+        xapi_error("INVALID_VALUE", where, shown ? shown : "not UTF-8 or contains U+0000", NULL);
+    free(shown);
+    return e;
+}
+
 int jsonrpc_parse_call(const char *body, size_t len, struct jsonrpc_call *c)
 {
     memset(c, 0, sizeof(*c));
@@ -41,6 +87,15 @@ int jsonrpc_parse_call(const char *body, size_t len, struct jsonrpc_call *c)
         c->id = json_object_get(id);
         ok = c->method && c->params;
     }
+    /* The method name is a C string: its length says whether it was cut. */
+    if (ok && strlen(c->method) != (size_t)json_object_get_string_len(m)) {
+        free(c->method);
+        c->method = strdup("");
+        c->reject = xapi_error("INVALID_VALUE", "method", "contains U+0000", NULL);
+        ok = c->method != NULL;
+    }
+    if (ok && !c->reject)
+        c->reject = check_strings(c, body, len);
     json_object_put(o);
     if (!ok) {
         jsonrpc_call_free(c);
@@ -54,6 +109,7 @@ void jsonrpc_call_free(struct jsonrpc_call *c)
     free(c->method);
     json_object_put(c->params);
     json_object_put(c->id);
+    json_object_put(c->reject);
     memset(c, 0, sizeof(*c));
 }
 
@@ -83,6 +139,12 @@ char *jsonrpc_response(const struct jsonrpc_call *c, struct json_object *value,
         json_object_object_add(r, "error", error ? json_object_get(error) : NULL);
     }
     json_object_object_add(r, "id", json_object_get(c->id));
+    /* The id is echoed as sent; whatever is not UTF-8 in it or in the
+     * answer must not make the answer invalid JSON. */
+    if (!utf8_sanitize_tree(r)) {
+        json_object_put(r);
+        return NULL;
+    }
     size_t n;
     const char *s = json_object_to_json_string_length(r, JSON_C_TO_STRING_PLAIN |
                                                           JSON_C_TO_STRING_NOSLASHESCAPE, &n);

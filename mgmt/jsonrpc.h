@@ -18,6 +18,10 @@ struct jsonrpc_call {
     struct json_object *params; /* array */
     struct json_object *id;     /* string or int */
     bool v2;
+    /* A well-formed call with a string that is not UTF-8 or holds U+0000:
+     * the XenAPI error to answer (INVALID_VALUE [where, value]) instead of
+     * dispatching it; NULL otherwise. */
+    struct json_object *reject;
 };
 
 /* 0 with c filled (jsonrpc_call_free), or -EINVAL when malformed. */

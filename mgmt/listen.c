@@ -11,6 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Connections waiting to be accepted (the servers' limits are above). */
+#define LISTEN_BACKLOG 128
+
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
     va_list ap;
@@ -64,7 +67,7 @@ int listen_unix(const char *path, char *err, size_t errlen)
         return fail(err, errlen, errno, "socket: %s", strerror(errno));
     /* Linux creates the node with the socket inode's mode: no window at 0777. */
     if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        listen(fd, 16) < 0) {
+        listen(fd, LISTEN_BACKLOG) < 0) {
         int e = errno;
         close(fd);
         return fail(err, errlen, e, "binding %s: %s", path, strerror(e));
@@ -93,7 +96,7 @@ int listen_tcp(const char *address, unsigned *port, char *err, size_t errlen)
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1, e = 0;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0)
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
         e = errno;
     freeaddrinfo(ai);
     struct sockaddr_storage ss;

@@ -19,15 +19,29 @@
 /* No '_' in it: XenAPI's Python client maps '_' in the URL host to '/'. */
 #define MGMT_DEFAULT_SOCKET "/run/pvscsid/xapi.sock"
 #define MGMT_DEFAULT_MAX_BODY (1024 * 1024)
+#define MGMT_DEFAULT_REQUEST_TIMEOUT 10   /* seconds */
 
-/* One vscsi ring as the daemon sees it (pvscsid.get_stats, pvscsictl stats). */
+/* Latency histogram: bucket i counts commands answered within 2^i
+ * microseconds (1 us .. 33.5 s), the last one those that took longer. */
+#define MGMT_LAT_BUCKETS 27
+
+/* One vscsi ring as the daemon sees it (pvscsid.get_stats, pvscsictl
+ * stats, GET /metrics). Counters only grow while the ring lives. */
 struct mgmt_ring_stats {
     uint32_t domid;        /* frontend domain */
     uint32_t devid;        /* vscsi device id (the virtual host) */
-    uint64_t requests;     /* requests answered */
+    uint64_t requests;     /* requests taken off the ring */
     uint64_t bytes;        /* data bytes moved, both directions */
-    uint64_t errors;       /* answers other than GOOD status with host OK */
+    /* How commands were answered: */
+    uint64_t good;              /* GOOD */
+    uint64_t check_conditions;  /* CHECK CONDITION (sense data: a filemark,
+                                   a short block, a medium error...) */
+    uint64_t other_status;      /* BUSY, RESERVATION CONFLICT, TASK SET FULL... */
+    uint64_t transport_errors;  /* host byte not OK: no such LUN, timeout,
+                                   abort, reset, a rejected request */
     uint32_t in_flight;    /* requests taken off the ring, not yet answered */
+    uint64_t latency_sum_ns;
+    uint64_t latency[MGMT_LAT_BUCKETS];
 };
 
 struct mgmt_hooks {
@@ -38,6 +52,14 @@ struct mgmt_hooks {
      * NULL: no stats (pvscsid.get_stats answers an empty list).
      */
     int (*stats)(void *opaque, struct mgmt_ring_stats *rings, size_t max);
+    /*
+     * Could the daemon serve this p-dev ("h:c:t:l", "file:/path", "null:1G")?
+     * Opens it as a LUN would be opened and closes it again: 0, or -errno
+     * with a one-line reason in err. VSCSI.create (DSCSI.create) and
+     * pvscsid.attach_disk ask before writing anything. Called from a
+     * management thread. NULL: nothing is checked before attaching.
+     */
+    int (*check_pdev)(void *opaque, const char *p_dev, char *err, size_t errlen);
     void *opaque;
 };
 
@@ -50,6 +72,10 @@ struct mgmt_config {
     const char *host_uuid;      /* NULL: derived from /etc/machine-id */
     unsigned backend_domid;     /* domain whose backend/vscsi tree we own */
     size_t max_body;            /* bigger request bodies are refused; 0: default */
+    /* A request must arrive (and its answer leave) within this many seconds
+     * of the connection opening or of the previous answer; also the idle
+     * timeout. 0: MGMT_DEFAULT_REQUEST_TIMEOUT. */
+    unsigned request_timeout_s;
 };
 
 struct mgmt_server;

@@ -4,7 +4,6 @@
  * command, logs out. Human tables by default, --json for scripts.
  */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -12,109 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctl_rpc.h"
 #include "mgmt.h"
-
-struct ctl {
-    const char *socket;
-    bool json;
-    CURL *curl;
-    char *session;
-    long next_id;
-};
-
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("pvscsictl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct buf *b = arg;
-    size_t n = size * nmemb;
-    if (b->n + n > 64 * 1024 * 1024)
-        return 0;               /* no answer is that big: stop */
-    char *np = realloc(b->p, b->n + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + b->n, data, n);
-    b->p = np;
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
-/* One call; returns the result (caller owns) or dies with the XenAPI error. */
-static struct json_object *call(struct ctl *c, const char *method, struct json_object *params)
-{
-    struct json_object *req = json_object_new_object();
-    json_object_object_add(req, "jsonrpc", json_object_new_string("2.0"));
-    json_object_object_add(req, "method", json_object_new_string(method));
-    json_object_object_add(req, "params", params);
-    json_object_object_add(req, "id", json_object_new_int64(++c->next_id));
-    const char *body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-    struct buf b = {0};
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, c->socket);
-    curl_easy_setopt(c->curl, CURLOPT_URL, "http://localhost/jsonrpc");
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
-    CURLcode rc = curl_easy_perform(c->curl);
-    long status = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    json_object_put(req);
-    if (rc != CURLE_OK)
-        die("%s: %s", c->socket, curl_easy_strerror(rc));
-    if (status != 200)
-        die("%s: HTTP %ld", method, status);
-    struct json_object *resp = b.p ? json_tokener_parse(b.p) : NULL;
-    free(b.p);
-    struct json_object *err, *res;
-    if (!resp)
-        die("%s: unreadable answer", method);
-    if (json_object_object_get_ex(resp, "error", &err) && err) {
-        struct json_object *data = json_object_object_get(err, "data");
-        fprintf(stderr, "pvscsictl: %s failed: %s", method,
-                json_object_get_string(json_object_object_get(err, "message")));
-        for (size_t i = 0; i < json_object_array_length(data); i++)
-            fprintf(stderr, " %s", json_object_get_string(json_object_array_get_idx(data, i)));
-        fputc('\n', stderr);
-        json_object_put(resp);
-        exit(1);
-    }
-    res = json_object_get(json_object_object_get(resp, "result"));
-    json_object_put(resp);
-    return res;
-}
-
-/* Calls method(session, args...) with string arguments. */
-static struct json_object *callv(struct ctl *c, const char *method, ...)
-{
-    struct json_object *p = json_object_new_array();
-    va_list ap;
-    json_object_array_add(p, json_object_new_string(c->session));
-    va_start(ap, method);
-    for (const char *s; (s = va_arg(ap, const char *));)
-        json_object_array_add(p, json_object_new_string(s));
-    va_end(ap);
-    return call(c, method, p);
-}
 
 static const char *field(struct json_object *rec, const char *key)
 {
@@ -132,14 +32,14 @@ static void add_row(struct table *t, ...)
     va_list ap;
     char **nc = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(char *));
     if (!nc)
-        die("out of memory");
+        ctl_die(NULL, "out of memory");
     t->cells = nc;
     va_start(ap, t);
     for (size_t i = 0; i < t->ncols; i++) {
         const char *s = va_arg(ap, const char *);
         char *d = strdup(s ? s : "");
         if (!d)
-            die("out of memory");
+            ctl_die(NULL, "out of memory");
         for (size_t n = strlen(d); n > 0 && isspace((unsigned char)d[n - 1]); n--)
             d[n - 1] = '\0';
         t->cells[t->nrows * t->ncols + i] = d;
@@ -181,7 +81,7 @@ static const char *uuid_of(const char *ref)
 }
 
 /* A VM by name, uuid, domid or ref; dies if none or several match. */
-static const char *find_vm(struct json_object *vms, const char *key)
+static const char *find_vm(const struct ctl *c, struct json_object *vms, const char *key)
 {
     const char *found = NULL;
     json_object_object_foreach(vms, ref, rec)
@@ -189,12 +89,12 @@ static const char *find_vm(struct json_object *vms, const char *key)
         if (strcmp(ref, key) == 0 || strcmp(uuid_of(ref), key) == 0 ||
             strcmp(field(rec, "name_label"), key) == 0 || strcmp(field(rec, "domid"), key) == 0) {
             if (found)
-                die("VM %s is ambiguous", key);
+                ctl_die(c, "VM %s is ambiguous", key);
             found = ref;
         }
     }
     if (!found)
-        die("no running VM %s", key);
+        ctl_die(c, "no running VM %s", key);
     return found;
 }
 
@@ -204,9 +104,10 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-static void cmd_pscsi_list(struct ctl *c)
+static void cmd_pscsi_list(struct ctl *c, char **argv)
 {
-    struct json_object *all = callv(c, "PSCSI.get_all_records", NULL);
+    (void)argv;
+    struct json_object *all = ctl_callv(c, "PSCSI.get_all_records", NULL);
     if (c->json) {
         print_json(all);
     } else {
@@ -226,11 +127,12 @@ static void cmd_pscsi_list(struct ctl *c)
     json_object_put(all);
 }
 
-static void cmd_vscsi_list(struct ctl *c, const char *vm_key)
+static void cmd_vscsi_list(struct ctl *c, char **argv)
 {
-    struct json_object *all = callv(c, "VSCSI.get_all_records", NULL);
-    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
-    const char *only = vm_key ? find_vm(vms, vm_key) : NULL;
+    const char *vm_key = argv[0];
+    struct json_object *all = ctl_callv(c, "VSCSI.get_all_records", NULL);
+    struct json_object *vms = ctl_callv(c, "VM.get_all_records", NULL);
+    const char *only = vm_key ? find_vm(c, vms, vm_key) : NULL;
     struct json_object *out = json_object_new_object();
     struct table t = {.ncols = 6};
     add_row(&t, "VM", "DOMID", "V-HCTL", "P-DEV", "STATE", "UUID");
@@ -260,11 +162,12 @@ static void cmd_vscsi_list(struct ctl *c, const char *vm_key)
     json_object_put(all);
 }
 
-static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, const char *hctl)
+static void cmd_attach(struct ctl *c, char **argv)
 {
-    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
-    struct json_object *ps = callv(c, "PSCSI.get_all_records", NULL);
-    const char *vm = find_vm(vms, vm_key), *pscsi = NULL;
+    const char *vm_key = argv[0], *ps_key = argv[1], *hctl = argv[2];
+    struct json_object *vms = ctl_callv(c, "VM.get_all_records", NULL);
+    struct json_object *ps = ctl_callv(c, "PSCSI.get_all_records", NULL);
+    const char *vm = find_vm(c, vms, vm_key), *pscsi = NULL;
     json_object_object_foreach(ps, ref, rec)
     {
         if (strcmp(ref, ps_key) == 0 || strcmp(uuid_of(ref), ps_key) == 0 ||
@@ -273,7 +176,7 @@ static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, co
             pscsi = ref;
     }
     if (!pscsi)
-        die("no PSCSI %s (give its HCTL, uuid or scsi_id)", ps_key);
+        ctl_die(c, "no PSCSI %s (give its HCTL, uuid or scsi_id)", ps_key);
     struct json_object *args = json_object_new_object();
     json_object_object_add(args, "VM", json_object_new_string(vm));
     json_object_object_add(args, "PSCSI", json_object_new_string(pscsi));
@@ -281,7 +184,7 @@ static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, co
     struct json_object *p = json_object_new_array();
     json_object_array_add(p, json_object_new_string(c->session));
     json_object_array_add(p, args);
-    struct json_object *made = call(c, "VSCSI.create", p);
+    struct json_object *made = ctl_call(c, "VSCSI.create", p);
     if (c->json)
         print_json(made);
     else
@@ -292,12 +195,12 @@ static void cmd_attach(struct ctl *c, const char *vm_key, const char *ps_key, co
 }
 
 /* An emulated disk of the daemon (file:/path, null[:size]) as a LUN. */
-static void cmd_disk_attach(struct ctl *c, const char *vm_key, const char *p_dev,
-                            const char *hctl)
+static void cmd_disk_attach(struct ctl *c, char **argv)
 {
-    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
-    const char *vm = find_vm(vms, vm_key);
-    struct json_object *made = callv(c, "pvscsid.attach_disk", vm, p_dev, hctl, NULL);
+    const char *vm_key = argv[0], *p_dev = argv[1], *hctl = argv[2];
+    struct json_object *vms = ctl_callv(c, "VM.get_all_records", NULL);
+    const char *vm = find_vm(c, vms, vm_key);
+    struct json_object *made = ctl_callv(c, "pvscsid.attach_disk", vm, p_dev, hctl, NULL);
     if (c->json)
         print_json(made);
     else
@@ -308,11 +211,12 @@ static void cmd_disk_attach(struct ctl *c, const char *vm_key, const char *p_dev
 
 /* A whole physical HBA (by host number or PSCSI_HBA uuid), identity-mapped,
  * in xend's HOST mode: its LUNs then follow the host. */
-static void cmd_hba_attach(struct ctl *c, const char *vm_key, const char *hba_key)
+static void cmd_hba_attach(struct ctl *c, char **argv)
 {
-    struct json_object *vms = callv(c, "VM.get_all_records", NULL);
-    struct json_object *hbas = callv(c, "PSCSI_HBA.get_all_records", NULL);
-    const char *vm = find_vm(vms, vm_key), *hba = NULL;
+    const char *vm_key = argv[0], *hba_key = argv[1];
+    struct json_object *vms = ctl_callv(c, "VM.get_all_records", NULL);
+    struct json_object *hbas = ctl_callv(c, "PSCSI_HBA.get_all_records", NULL);
+    const char *vm = find_vm(c, vms, vm_key), *hba = NULL;
     json_object_object_foreach(hbas, ref, rec)
     {
         if (strcmp(field(rec, "physical_host"), hba_key) == 0 ||
@@ -320,7 +224,7 @@ static void cmd_hba_attach(struct ctl *c, const char *vm_key, const char *hba_ke
             hba = ref;
     }
     if (!hba)
-        die("no PSCSI_HBA %s (give its host number or uuid)", hba_key);
+        ctl_die(c, "no PSCSI_HBA %s (give its host number or uuid)", hba_key);
     struct json_object *args = json_object_new_object();
     json_object_object_add(args, "VM", json_object_new_string(vm));
     json_object_object_add(args, "PSCSI_HBA", json_object_new_string(hba));
@@ -328,7 +232,7 @@ static void cmd_hba_attach(struct ctl *c, const char *vm_key, const char *hba_ke
     struct json_object *p = json_object_new_array();
     json_object_array_add(p, json_object_new_string(c->session));
     json_object_array_add(p, args);
-    struct json_object *made = call(c, "DSCSI_HBA.create", p);
+    struct json_object *made = ctl_call(c, "DSCSI_HBA.create", p);
     if (c->json)
         print_json(made);
     else
@@ -338,58 +242,155 @@ static void cmd_hba_attach(struct ctl *c, const char *vm_key, const char *hba_ke
     json_object_put(vms);
 }
 
-static void cmd_hba_detach(struct ctl *c, const char *key)
+/* Success of a detach says nothing in a table; with --json it says what. */
+static void print_destroyed(const struct ctl *c, const char *ref)
 {
-    char ref[128];
-    snprintf(ref, sizeof(ref), "%s%s", strncmp(key, "OpaqueRef:", 10) ? "OpaqueRef:" : "", key);
-    json_object_put(callv(c, "DSCSI_HBA.destroy", ref, NULL));
+    if (!c->json)
+        return;
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "destroyed", json_object_new_string(ref));
+    print_json(o);
+    json_object_put(o);
 }
 
-static void cmd_detach(struct ctl *c, const char *key)
+static void cmd_hba_detach(struct ctl *c, char **argv)
 {
+    const char *key = argv[0];
     char ref[128];
     snprintf(ref, sizeof(ref), "%s%s", strncmp(key, "OpaqueRef:", 10) ? "OpaqueRef:" : "", key);
-    json_object_put(callv(c, "VSCSI.destroy", ref, NULL));
+    json_object_put(ctl_callv(c, "DSCSI_HBA.destroy", ref, NULL));
+    print_destroyed(c, ref);
 }
 
-static void cmd_stats(struct ctl *c)
+static void cmd_detach(struct ctl *c, char **argv)
 {
-    struct json_object *st = callv(c, "pvscsid.get_stats", NULL);
+    const char *key = argv[0];
+    char ref[128];
+    snprintf(ref, sizeof(ref), "%s%s", strncmp(key, "OpaqueRef:", 10) ? "OpaqueRef:" : "", key);
+    json_object_put(ctl_callv(c, "VSCSI.destroy", ref, NULL));
+    print_destroyed(c, ref);
+}
+
+/* A latency in microseconds, short: "85us", "1.2ms", "3.4s"; "-" if none. */
+static void fmt_us(char *out, size_t n, struct json_object *p, const char *key)
+{
+    struct json_object *v = p ? json_object_object_get(p, key) : NULL;
+    if (!v) {
+        snprintf(out, n, "-");
+        return;
+    }
+    double us = json_object_get_double(v);
+    if (us < 1000)
+        snprintf(out, n, "%.0fus", us);
+    else if (us < 1e6)
+        snprintf(out, n, "%.1fms", us / 1e3);
+    else
+        snprintf(out, n, "%.1fs", us / 1e6);
+}
+
+static bool all_recent(struct json_object *st)
+{
+    for (size_t i = 0; i < json_object_array_length(st); i++)
+        if (!json_object_object_get(json_object_array_get_idx(st, i), "recent"))
+            return false;
+    return true;
+}
+
+static void cmd_stats(struct ctl *c, char **argv)
+{
+    (void)argv;
+    struct json_object *st = ctl_callv(c, "pvscsid.get_stats", NULL);
+    /* Rates need two looks: without a recent one, a second after. */
+    if (!all_recent(st)) {
+        sleep(1);
+        json_object_put(st);
+        st = ctl_callv(c, "pvscsid.get_stats", NULL);
+    }
     if (c->json) {
         print_json(st);
     } else {
-        struct table t = {.ncols = 8};
-        add_row(&t, "VM", "DOMID", "DEVID", "REQUESTS", "BYTES", "ERRORS", "IN_FLIGHT", "");
+        struct table t = {.ncols = 15};
+        add_row(&t, "VM", "DOMID", "DEVID", "REQUESTS", "BYTES", "CHECK_COND", "XPORT_ERR",
+                "OTHER", "IN_FLIGHT", "REQ/S", "MB/S", "P50", "P99", "P99.9", "");
         for (size_t i = 0; i < json_object_array_length(st); i++) {
             struct json_object *r = json_object_array_get_idx(st, i);
+            struct json_object *rec = json_object_object_get(r, "recent");
+            /* Latency over the last interval when it saw commands, else
+             * over the ring's life. */
+            struct json_object *lat = rec ? json_object_object_get(rec, "latency_us") : NULL;
+            if (!lat)
+                lat = json_object_object_get(r, "latency_us");
+            char rps[32] = "-", mbs[32] = "-", p50[16], p99[16], p999[16];
+            if (rec) {
+                snprintf(rps, sizeof(rps), "%.0f",
+                         json_object_get_double(json_object_object_get(rec, "requests_per_s")));
+                snprintf(mbs, sizeof(mbs), "%.1f",
+                         json_object_get_double(json_object_object_get(rec, "bytes_per_s")) / 1e6);
+            }
+            fmt_us(p50, sizeof(p50), lat, "p50");
+            fmt_us(p99, sizeof(p99), lat, "p99");
+            fmt_us(p999, sizeof(p999), lat, "p99_9");
             add_row(&t, field(r, "VM_name")[0] ? field(r, "VM_name") : "-", field(r, "domid"),
                     field(r, "devid"), field(r, "requests"), field(r, "bytes"),
-                    field(r, "errors"), field(r, "in_flight"), "");
+                    field(r, "check_conditions"), field(r, "transport_errors"),
+                    field(r, "other_status"), field(r, "in_flight"), rps, mbs, p50, p99, p999,
+                    "");
         }
         print_table(&t);
     }
     json_object_put(st);
 }
 
+/* Every subcommand, once: name, arguments, bounds, handler, help (lines
+ * after the first are continuation lines of the help column). */
+struct command {
+    const char *name;
+    const char *args;
+    int min, max;
+    void (*run)(struct ctl *c, char **args);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"pscsi-list", "", 0, 0, cmd_pscsi_list, "physical SCSI devices of this host"},
+    {"vscsi-list", "[VM]", 0, 1, cmd_vscsi_list, "LUNs given to VMs (all, or one VM)"},
+    {"vscsi-attach", "VM PSCSI VHCTL", 3, 3, cmd_attach,
+     "hot-plug PSCSI (HCTL, uuid or scsi_id)\ninto VM (name, uuid or domid) as VHCTL"},
+    {"disk-attach", "VM PDEV VHCTL", 3, 3, cmd_disk_attach,
+     "hot-plug an emulated disk of pvscsid\n(file:/path, null or null:<size>)"},
+    {"vscsi-detach", "VSCSI", 1, 1, cmd_detach, "hot-unplug a LUN (its uuid)"},
+    {"hba-attach", "VM HOST", 2, 2, cmd_hba_attach,
+     "a whole physical HBA (host number or\nuuid), identity-mapped; its LUNs follow it"},
+    {"hba-detach", "DSCSI_HBA", 1, 1, cmd_hba_detach, "every LUN of it (its uuid)"},
+    {"stats", "", 0, 0, cmd_stats,
+     "per ring: requests, bytes, CHECK CONDITIONs\napart from transport errors, rates, latency"},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
+    fprintf(f, "usage: pvscsictl [--socket PATH] [--json] COMMAND [ARGS]\n\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const struct command *k = &commands[i];
+        char head[64];
+        snprintf(head, sizeof(head), "%s%s%s", k->name, k->args[0] ? " " : "", k->args);
+        const char *h = k->help;
+        fprintf(f, "  %-31s", head);
+        for (;;) {
+            const char *nl = strchr(h, '\n');
+            int n = nl ? (int)(nl - h) : (int)strlen(h);
+            fprintf(f, "%.*s\n", n, h);
+            if (!nl)
+                break;
+            h = nl + 1;
+            fprintf(f, "  %-31s", "");
+        }
+    }
     fprintf(f,
-            "usage: pvscsictl [--socket PATH] [--json] COMMAND [ARGS]\n"
-            "\n"
-            "  pscsi-list                     physical SCSI devices of this host\n"
-            "  vscsi-list [VM]                LUNs given to VMs (all, or one VM)\n"
-            "  vscsi-attach VM PSCSI VHCTL    hot-plug PSCSI (HCTL, uuid or scsi_id)\n"
-            "                                 into VM (name, uuid or domid) as VHCTL\n"
-            "  disk-attach VM PDEV VHCTL      hot-plug an emulated disk of pvscsid\n"
-            "                                 (file:/path, null or null:<size>)\n"
-            "  vscsi-detach VSCSI             hot-unplug a LUN (its uuid)\n"
-            "  hba-attach VM HOST             a whole physical HBA (host number or\n"
-            "                                 uuid), identity-mapped; its LUNs follow it\n"
-            "  hba-detach DSCSI_HBA           every LUN of it (its uuid)\n"
-            "  stats                          per-ring requests, bytes, errors\n"
             "\n"
             "  -s, --socket PATH   management socket (default %s)\n"
-            "  -j, --json          JSON output for scripts\n"
+            "  -j, --json          JSON output for scripts (errors too, on stdout)\n"
+            "  -V, --version       pvscsictl's version\n"
             "  -h, --help          this help\n",
             MGMT_DEFAULT_SOCKET);
 }
@@ -399,10 +400,11 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     struct ctl c = {.socket = MGMT_DEFAULT_SOCKET};
     int o;
-    while ((o = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
         switch (o) {
         case 's':
             c.socket = optarg;
@@ -412,6 +414,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 'V':
+            printf("pvscsictl %s\n", PVSCSID_VERSION);
             return 0;
         default:
             usage(stderr);
@@ -425,57 +430,37 @@ int main(int argc, char **argv)
     const char *cmd = argv[optind];
     int nargs = argc - optind - 1;
     char **args = argv + optind + 1;
-    struct {
-        const char *name;
-        int min, max;
-    } const known[] = {{"pscsi-list", 0, 0},   {"vscsi-list", 0, 1}, {"vscsi-attach", 3, 3},
-                       {"disk-attach", 3, 3},  {"vscsi-detach", 1, 1}, {"hba-attach", 2, 2},
-                       {"hba-detach", 1, 1},   {"stats", 0, 0}};
-    size_t k = 0;
-    while (k < sizeof(known) / sizeof(known[0]) && strcmp(known[k].name, cmd) != 0)
-        k++;
-    if (k == sizeof(known) / sizeof(known[0])) {
+    const struct command *k = NULL;
+    for (size_t i = 0; i < NCOMMANDS && !k; i++)
+        if (strcmp(commands[i].name, cmd) == 0)
+            k = &commands[i];
+    if (!k) {
         fprintf(stderr, "pvscsictl: unknown command %s\n", cmd);
         usage(stderr);
         return 2;
     }
-    if (nargs < known[k].min || nargs > known[k].max) {
+    if (nargs < k->min || nargs > k->max) {
         fprintf(stderr, "pvscsictl: wrong number of arguments for %s\n", cmd);
         usage(stderr);
         return 2;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(c.curl = curl_easy_init()))
-        die("cannot initialise libcurl");
+        ctl_die(&c, "cannot initialise libcurl");
 
     struct json_object *p = json_object_new_array();
     json_object_array_add(p, json_object_new_string("root"));
     json_object_array_add(p, json_object_new_string(""));
     json_object_array_add(p, json_object_new_string("1.0"));
     json_object_array_add(p, json_object_new_string("pvscsictl"));
-    struct json_object *s = call(&c, "session.login_with_password", p);
+    struct json_object *s = ctl_call(&c, "session.login_with_password", p);
     c.session = strdup(json_object_get_string(s));
     json_object_put(s);
     if (!c.session)
-        die("out of memory");
+        ctl_die(&c, "out of memory");
 
-    if (strcmp(cmd, "pscsi-list") == 0)
-        cmd_pscsi_list(&c);
-    else if (strcmp(cmd, "vscsi-list") == 0)
-        cmd_vscsi_list(&c, nargs ? args[0] : NULL);
-    else if (strcmp(cmd, "vscsi-attach") == 0)
-        cmd_attach(&c, args[0], args[1], args[2]);
-    else if (strcmp(cmd, "hba-attach") == 0)
-        cmd_hba_attach(&c, args[0], args[1]);
-    else if (strcmp(cmd, "hba-detach") == 0)
-        cmd_hba_detach(&c, args[0]);
-    else if (strcmp(cmd, "disk-attach") == 0)
-        cmd_disk_attach(&c, args[0], args[1], args[2]);
-    else if (strcmp(cmd, "vscsi-detach") == 0)
-        cmd_detach(&c, args[0]);
-    else
-        cmd_stats(&c);
+    k->run(&c, args);   /* argv ends with NULL: an optional argument left out is NULL */
 
-    json_object_put(callv(&c, "session.logout", NULL));
+    json_object_put(ctl_callv(&c, "session.logout", NULL));
     free(c.session);
     curl_easy_cleanup(c.curl);
     curl_global_cleanup();

@@ -4,11 +4,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
+#include "utf8.h"
 
 static const struct api_class *const classes[] = {
-    &api_pscsi, &api_pscsi_hba, &api_host, &api_vm,
+    &api_pscsi, &api_pscsi_hba, &api_host, &api_pool, &api_vm,
     &api_dscsi, &api_vscsi,     &api_dscsi_hba, &api_pvscsid,
 };
 
@@ -30,22 +32,73 @@ static bool same_secret(const char *a, const char *b)
     return d == 0;
 }
 
-static struct json_object *login(struct mgmt_core *c, enum rpc_transport tr,
+uint64_t rpc_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* TCP: user CORE_TCP_USER with the password of the password file, at the
+ * pace the address's failures allow. */
+static bool credentials_ok(struct mgmt_core *c, const char *peer, const char *user,
+                           const char *pw, uint64_t now)
+{
+    if (!login_limit_allowed(&c->login_limit, peer, now))
+        return false;   /* not even looked at while the door is shut */
+    bool user_ok = user && strcmp(user, CORE_TCP_USER) == 0;
+    bool pw_ok = pw && c->tcp_password && same_secret(pw, c->tcp_password);
+    if (!user_ok || !pw_ok) {
+        login_limit_failed(&c->login_limit, peer, now);
+        return false;
+    }
+    login_limit_succeeded(&c->login_limit, peer);
+    return true;
+}
+
+static bool tcp_credentials_ok(struct mgmt_core *c, const char *peer, struct json_object *user,
+                               struct json_object *pw, uint64_t now)
+{
+    return credentials_ok(c, peer,
+                          json_object_is_type(user, json_type_string)
+                              ? json_object_get_string(user) : NULL,
+                          json_object_is_type(pw, json_type_string)
+                              ? json_object_get_string(pw) : NULL,
+                          now);
+}
+
+bool rpc_tcp_credentials_ok(struct mgmt_core *c, const char *peer, const char *user,
+                            const char *password)
+{
+    if (pthread_mutex_lock(&c->lock) != 0)
+        return false;
+    bool ok = credentials_ok(c, peer, user, password, rpc_now_ns());
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
+static struct json_object *login(struct mgmt_core *c, enum rpc_transport tr, const char *peer,
                                  struct json_object *params, size_t n, struct json_object **error)
 {
     if (n < 2 || n > 4) {
         *error = count_mismatch("session.login_with_password", 2, n);
         return NULL;
     }
-    struct json_object *pw = json_object_array_get_idx(params, 1);
-    /* The Unix socket's peer was checked by credentials; TCP needs the password. */
-    if (tr == RPC_TCP && (!json_object_is_type(pw, json_type_string) || !c->tcp_password ||
-                          !same_secret(json_object_get_string(pw), c->tcp_password))) {
+    uint64_t now = rpc_now_ns();
+    /* The Unix socket's peer was checked by credentials; TCP needs the
+     * user and password. */
+    if (tr == RPC_TCP && !tcp_credentials_ok(c, peer, json_object_array_get_idx(params, 0),
+                                             json_object_array_get_idx(params, 1), now)) {
         *error = xapi_error("SESSION_AUTHENTICATION_FAILED", NULL);
         return NULL;
     }
     char ref[SESSION_REF_LEN];
-    session_open(c->sessions, ref);
+    if (session_open(c->sessions[tr], peer, now, ref) < 0) {
+        *error = xapi_error("OPERATION_NOT_ALLOWED",
+                            "too many live sessions on this listener: log out unused ones",
+                            NULL);
+        return NULL;
+    }
     return json_object_new_string(ref);
 }
 
@@ -151,11 +204,12 @@ static struct json_object *run_generic(struct api_ctx *x, const struct api_class
 }
 
 static struct json_object *dispatch(struct mgmt_core *c, enum rpc_transport tr,
-                                    const char *method, struct json_object *params, size_t n,
+                                    const char *peer, const char *method,
+                                    struct json_object *params, size_t n,
                                     struct json_object **error)
 {
     if (strcmp(method, "session.login_with_password") == 0)
-        return login(c, tr, params, n, error);
+        return login(c, tr, peer, params, n, error);
 
     const char *dot = strchr(method, '.');
     const struct api_class *k = dot ? find_class(method, (size_t)(dot - method)) : NULL;
@@ -187,12 +241,12 @@ static struct json_object *dispatch(struct mgmt_core *c, enum rpc_transport tr,
     }
     struct json_object *s = json_object_array_get_idx(params, 0);
     const char *sref = json_object_is_type(s, json_type_string) ? json_object_get_string(s) : "";
-    if (!session_check(c->sessions, sref)) {
+    if (!session_check(c->sessions[tr], sref, rpc_now_ns())) {
         *error = xapi_error("SESSION_INVALID", sref, NULL);
         return NULL;
     }
     if (logout) {
-        session_close(c->sessions, sref);
+        session_close(c->sessions[tr], sref);
         return json_object_new_string("");
     }
 
@@ -213,8 +267,9 @@ static struct json_object *dispatch(struct mgmt_core *c, enum rpc_transport tr,
     return res;
 }
 
-struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const char *method,
-                             struct json_object *params, struct json_object **error)
+struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const char *peer,
+                             const char *method, struct json_object *params,
+                             struct json_object **error)
 {
     *error = NULL;
     size_t n = json_object_is_type(params, json_type_array) ? json_object_array_length(params)
@@ -228,7 +283,15 @@ struct json_object *rpc_call(struct mgmt_core *c, enum rpc_transport tr, const c
      * (a failed scan keeps the old list and tries again next time). */
     if (atomic_exchange(&c->pscsi_stale, false) && core_rescan(c) < 0)
         atomic_store(&c->pscsi_stale, true);
-    struct json_object *res = dispatch(c, tr, method, params, n, error);
+    struct json_object *res = dispatch(c, tr, peer, method, params, n, error);
     pthread_mutex_unlock(&c->lock);
+    /* sysfs strings (INQUIRY bytes) and xenstore values (VM names) are
+     * arbitrary bytes: answers carry valid UTF-8 on either wire. */
+    if (!utf8_sanitize_tree(res) || !utf8_sanitize_tree(*error)) {
+        json_object_put(res);
+        json_object_put(*error);
+        *error = xapi_error("INTERNAL_ERROR", "out of memory", NULL);
+        return NULL;
+    }
     return res;
 }

@@ -35,8 +35,10 @@ struct mgmt_server *mgmt_server_start(const struct mgmt_config *cfg,
         return NULL;
     }
     size_t max = cfg->max_body ? cfg->max_body : MGMT_DEFAULT_MAX_BODY;
-    s->unix_l = (struct http_listener){&s->core, RPC_UNIX, max};
-    s->tcp_l = (struct http_listener){&s->core, RPC_TCP, max};
+    unsigned timeout = cfg->request_timeout_s ? cfg->request_timeout_s
+                                              : MGMT_DEFAULT_REQUEST_TIMEOUT;
+    s->unix_l = (struct http_listener){&s->core, RPC_UNIX, max, timeout, NULL};
+    s->tcp_l = (struct http_listener){&s->core, RPC_TCP, max, timeout, NULL};
     s->socket_path = strdup(cfg->socket_path ? cfg->socket_path : MGMT_DEFAULT_SOCKET);
     if (!s->socket_path) {
         snprintf(err, errlen, "out of memory");
@@ -61,8 +63,8 @@ fail:
     if (s->socket_path)
         unlink(s->socket_path);
 fail_nosock:
-    http_stop(s->tcp_d);
-    http_stop(s->unix_d);
+    http_stop(s->tcp_d, &s->tcp_l);
+    http_stop(s->unix_d, &s->unix_l);
     core_fini(&s->core);
     free(s->socket_path);
     free(s);
@@ -84,8 +86,8 @@ void mgmt_server_stop(struct mgmt_server *s)
 {
     if (!s)
         return;
-    http_stop(s->tcp_d);
-    http_stop(s->unix_d);
+    http_stop(s->tcp_d, &s->tcp_l);
+    http_stop(s->unix_d, &s->unix_l);
     unlink(s->socket_path);
     core_fini(&s->core);
     free(s->socket_path);

@@ -6,7 +6,7 @@ PKGS="build-essential meson ninja-build pkg-config python3 fio
       libxen-dev xen-utils-4.17 xenstore-utils
       liburing-dev libsgutils2-dev sg3-utils libinih-dev libsystemd-dev libudev-dev
       libmicrohttpd-dev libxml2-dev libjson-c-dev uuid-dev libcurl4-openssl-dev
-      linux-perf"
+      python3-os-xenapi prometheus linux-perf"
 [ "${WITH_CLANG:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""

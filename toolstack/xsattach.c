@@ -115,7 +115,8 @@ static int check_luns(struct xs_handle *xs, xs_transaction_t t, const struct att
 }
 
 static bool put_lun(struct xs_handle *xs, xs_transaction_t t, const char *be, unsigned index,
-                    const char *p_dev, const char *p_devname, const char *v_dev)
+                    const char *p_dev, const char *p_devname, const char *v_dev,
+                    const char *uuid)
 {
     char d[XSU_PATH_MAX];
     if (xsu_lun_dir(d, be, index) < 0) {
@@ -124,7 +125,8 @@ static bool put_lun(struct xs_handle *xs, xs_transaction_t t, const char *be, un
     }
     return xsu_write(xs, t, d, "p-dev", p_dev) &&
            (!p_devname || xsu_write(xs, t, d, "p-devname", p_devname)) &&
-           xsu_write(xs, t, d, "v-dev", v_dev) && xsu_write(xs, t, d, "state", "1");
+           xsu_write(xs, t, d, "v-dev", v_dev) && xsu_write(xs, t, d, "uuid", uuid) &&
+           xsu_write(xs, t, d, "state", "1");
 }
 
 static bool remove_closed(struct xs_handle *xs, xs_transaction_t t, const char *be,
@@ -159,8 +161,9 @@ static bool create_device(struct xs_handle *xs, xs_transaction_t t, const struct
          xs_mkdir(xs, t, fe) && xs_set_permissions(xs, t, fe, fe_perms, 2);
     snprintf(num, sizeof(num), "%u", a->fe);
     ok = ok && xsu_write(xs, t, be, "frontend", fe) && xsu_write(xs, t, be, "frontend-id", num) &&
-         xsu_write(xs, t, be, "online", "1") && xsu_write(xs, t, be, "feature-host", "0");
-    ok = ok && put_lun(xs, t, be, 0, a->p_dev, a->p_devname, v_dev);
+         xsu_write(xs, t, be, "online", "1") && xsu_write(xs, t, be, "feature-host", "0") &&
+         xsu_write(xs, t, be, "uuid", a->res->device_uuid);
+    ok = ok && put_lun(xs, t, be, 0, a->p_dev, a->p_devname, v_dev, a->res->uuid);
     snprintf(num, sizeof(num), "%u", a->be);
     ok = ok && xsu_write(xs, t, fe, "backend", be) && xsu_write(xs, t, fe, "backend-id", num);
     return ok && xsu_write(xs, t, fe, "state", "1") && xsu_write(xs, t, be, "state", "1");
@@ -176,6 +179,8 @@ static int attach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
 
     memset(res, 0, sizeof(*res));
     res->be_state = -1;
+    uuid5_random(res->uuid);
+    uuid5_random(res->device_uuid);
     if (xsu_domain_dir(dom, a->fe) < 0 || xsu_backend_dir(be, a->be, a->fe, a->v->host) < 0 ||
         xsu_frontend_dir(fe, a->fe, a->v->host) < 0 ||
         vscsi_hctl_format(a->v, v_dev, sizeof(v_dev)) < 0) {
@@ -209,9 +214,10 @@ static int attach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
         res->index = 0;
         return create_device(xs, t, a, be, fe, v_dev) ? 0 : -errno;
     }
+    res->device_uuid[0] = '\0';     /* the device keeps its own */
     res->index = ls.next_index;
     if (!remove_closed(xs, t, be, &ls) ||
-        !put_lun(xs, t, be, ls.next_index, a->p_dev, a->p_devname, v_dev))
+        !put_lun(xs, t, be, ls.next_index, a->p_dev, a->p_devname, v_dev, res->uuid))
         return -errno;
     /* A connected backend rescans vscsi-devs only when told to. */
     if (st == ST_CONNECTED && !xsu_write(xs, t, be, "state", "7"))
@@ -229,6 +235,78 @@ int xsa_attach(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscs
         return 0;
     }
     return run_txn(xs, attach_body, &a);
+}
+
+/* dir/uuid unless it holds a uuid already. 1 written, 0 not, -errno. */
+static int stamp(struct xs_handle *xs, xs_transaction_t t, const char *dir)
+{
+    char *u = xsu_read(xs, t, dir, "uuid");
+    bool has = u && uuid5_valid(u);
+    free(u);
+    if (has)
+        return 0;
+    char fresh[UUID_STRLEN];
+    uuid5_random(fresh);
+    return xsu_write(xs, t, dir, "uuid", fresh) ? 1 : -errno;
+}
+
+struct stamp_args {
+    unsigned be;
+    int written;
+};
+
+static int stamp_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+    struct stamp_args *a = arg;
+    a->written = 0;
+    struct xsu_device *devs;
+    int nd = xsu_devices(xs, t, a->be, &devs);
+    int r = nd < 0 ? nd : 0;
+    for (int i = 0; i < nd && r >= 0; i++) {
+        char vdir[XSU_PATH_MAX];
+        if (xsu_backend_dir(vdir, a->be, devs[i].domid, devs[i].devid) < 0)
+            continue;
+        r = stamp(xs, t, vdir);
+        a->written += r > 0;
+        unsigned *luns = NULL;
+        int nl = r >= 0 ? xsu_lun_indexes(xs, t, vdir, &luns) : 0;
+        for (int k = 0; k < nl && r >= 0; k++) {
+            char d[XSU_PATH_MAX];
+            if (xsu_lun_dir(d, vdir, luns[k]) < 0)
+                continue;
+            r = stamp(xs, t, d);
+            a->written += r > 0;
+        }
+        free(luns);
+    }
+    free(devs);
+    return r < 0 ? r : 0;
+}
+
+int xsa_stamp_uuids(struct xs_handle *xs, unsigned be)
+{
+    struct stamp_args a = {be, 0};
+    int r = run_txn(xs, stamp_body, &a);
+    return r < 0 ? r : a.written;
+}
+
+/* The attach in a transaction that is always abandoned. */
+static int check_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+    int r = attach_body(xs, t, arg);
+    return r == 0 ? 1 : r;
+}
+
+int xsa_attach_check(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscsi_hctl *v,
+                     const char *p_dev, struct xsa_result *res)
+{
+    struct attach_args a = {be, fe, v, p_dev, NULL, res};
+    memset(res, 0, sizeof(*res));
+    if (fe == be) {
+        res->status = XSA_SELF;
+        return 0;
+    }
+    return run_txn(xs, check_body, &a);
 }
 
 struct detach_args {

@@ -16,6 +16,7 @@
 #include <xenstore.h>
 
 #include "hctl.h"
+#include "uuid5.h"
 
 enum xsa_status {
     XSA_OK,
@@ -34,6 +35,12 @@ struct xsa_result {
     unsigned other_domid;   /* XSA_PDEV_ASSIGNED: who has it */
     int be_state;           /* backend state seen (-1: new device) */
     int created;            /* attach created the whole device */
+    /* Identities written (attach): a random uuid in dev-N/uuid and, when
+     * the device was created, in its backend directory. Random, so a
+     * destroyed LUN's or device's uuid never names a later one, also
+     * across daemon restarts (xenstore keeps them). */
+    char uuid[UUID_STRLEN];
+    char device_uuid[UUID_STRLEN];
 };
 
 /*
@@ -43,6 +50,16 @@ struct xsa_result {
  */
 int xsa_attach(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscsi_hctl *v,
                const char *p_dev, const char *p_devname, struct xsa_result *res);
+
+/* What xsa_attach would answer, writing nothing (res->status XSA_OK: it
+ * would attach). Same return rules. */
+int xsa_attach_check(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscsi_hctl *v,
+                     const char *p_dev, struct xsa_result *res);
+
+/* Writes a random uuid into every vscsi device directory and dev-N under
+ * backend/vscsi of be that has none (written by another toolstack), so it
+ * gets an identity no later object shares. Number written or -errno. */
+int xsa_stamp_uuids(struct xs_handle *xs, unsigned be);
 
 /* Removes dev-<index> of device devid of domain fe. Same return rules. */
 int xsa_detach(struct xs_handle *xs, unsigned be, unsigned fe, unsigned devid,

@@ -80,10 +80,16 @@ static int load_luns(struct xs_handle *xs, xs_transaction_t t, const char *vdir,
         l->p_devname = dup_or_empty(xsu_read(xs, t, d, "p-devname"));
         long st = xsu_read_uint(xs, t, d, "state");
         l->state = st < 0 ? -1 : (int)st;
+        char *u = xsu_read(xs, t, d, "uuid");
         if (!l->p_dev || !l->v_dev || !l->p_devname)
             r = -ENOMEM;
+        else if (u && uuid5_valid(u))
+            strcpy(l->uuid, u);
         else if (xsv_lun_uuid(l->uuid, vm_uuid, h->devid, l->index) < 0)
             r = -ENAMETOOLONG;
+        else
+            v->unstamped++;
+        free(u);
     }
     free(indexes);
     return r;
@@ -131,6 +137,8 @@ static int load_vhosts(struct xs_handle *xs, xs_transaction_t t, unsigned be_dom
             strcpy(h->uuid, u);
         else if (uuid5_make(h->uuid, "dscsi_hba:%s:%u", vm_uuid, devid) < 0)
             r = -ENAMETOOLONG;
+        else
+            v->unstamped++;
         free(u);
         if (r == 0) {
             struct xsv_vhost copy = *h;   /* load_luns may move nothing here */

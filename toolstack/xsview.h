@@ -43,6 +43,10 @@ struct xsv_view {
     size_t nhost;
     struct xsv_lun *lun;    /* every dev-N, including Closing/Closed ones */
     size_t nlun;
+    /* Devices and dev-N without a stored uuid (another toolstack wrote
+     * them): their uuid is derived from where they are, which a later
+     * object in the same place would share (see xsa_stamp_uuids). */
+    size_t unstamped;
 };
 
 /* 0 (free with xsv_free) or -errno. */
@@ -52,7 +56,8 @@ void xsv_free(struct xsv_view *v);
 /* A LUN is a live DSCSI unless it is being or has been removed (5, 6). */
 bool xsv_lun_live(const struct xsv_lun *l);
 
-/* The DSCSI identity of dev-<index> of device devid of a VM. 0 or -errno. */
+/* The DSCSI identity derived for dev-<index> of device devid of a VM when
+ * dev-N has no uuid of its own. 0 or -errno. */
 int xsv_lun_uuid(char out[UUID_STRLEN], const char *vm_uuid, unsigned devid, unsigned index);
 
 const struct xsv_vm *xsv_vm_by_domid(const struct xsv_view *v, unsigned domid);

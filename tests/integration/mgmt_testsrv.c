@@ -26,15 +26,35 @@
 #define HOST_UUID "0f0f0f0f-1111-4222-8333-444444444444"
 #define PASSWORD "s3cret-pw"
 
+/* The API's shape over fixed counters (the daemon's real ones are checked
+ * end to end in test_daemon_mgmt). The first ring's counters grow by 100
+ * requests, 400 KiB and 100 fast commands at every query, so "recent"
+ * rates have something to show. */
 static int fake_stats(void *opaque, struct mgmt_ring_stats *rings, size_t max)
 {
-    static const struct mgmt_ring_stats s[] = {
-        {3, 0, 1200, 4915200, 2, 3},
-        {5, 1, 7, 28672, 0, 0},
-    };
+    static unsigned queries;
     (void)opaque;
-    for (size_t i = 0; i < max && i < 2; i++)
-        rings[i] = s[i];
+    struct mgmt_ring_stats a = {.domid = 3, .devid = 0, .requests = 1200, .bytes = 4915200,
+                                .good = 1190, .check_conditions = 8, .transport_errors = 2,
+                                .in_flight = 3};
+    a.latency[7] = 1000;        /* <= 128 us */
+    a.latency[10] = 190;        /* <= 1.024 ms */
+    a.latency[14] = 8;          /* <= 16.4 ms */
+    a.latency[MGMT_LAT_BUCKETS - 1] = 2;     /* beyond 33.5 s */
+    a.latency_sum_ns = 1000 * 100000ull + 190 * 800000ull + 8 * 10000000ull + 2 * 40000000000ull;
+    a.requests += 100ull * queries;
+    a.bytes += 409600ull * queries;
+    a.good += 100ull * queries;
+    a.latency[7] += 100ull * queries;
+    a.latency_sum_ns += 100ull * 100000 * queries;
+    queries++;
+    struct mgmt_ring_stats b = {.domid = 5, .devid = 1, .requests = 7, .bytes = 28672, .good = 7};
+    b.latency[3] = 7;
+    b.latency_sum_ns = 7 * 6000;
+    if (max >= 1)
+        rings[0] = a;
+    if (max >= 2)
+        rings[1] = b;
     return 2;
 }
 
@@ -72,6 +92,7 @@ int main(void)
         .dev_root = dir,
         .host_uuid = HOST_UUID,
         .max_body = 64 * 1024,
+        .request_timeout_s = 2,     /* the slow-client tests wait for it */
     };
     struct mgmt_hooks hooks = {.stats = fake_stats};
     char err[256];

@@ -6,11 +6,14 @@ uses) and raw JSON-RPC over http.client; prints TAP.
 usage: mgmt_xmlrpc.py MGMT_TESTSRV [PVSCSICTL]
 """
 import http.client
+import importlib.util
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import time
 import traceback
 import xmlrpc.client
 
@@ -110,12 +113,13 @@ class Env:
         c.close()
         return r.status, data
 
-    def jsonrpc(self, method, params, id_=1, v2=False, port=None):
+    def jsonrpc(self, method, params, id_=1, v2=False, port=None, src="127.0.0.1"):
         req = {"method": method, "params": params, "id": id_}
         if v2:
             req["jsonrpc"] = "2.0"
         if port:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                           source_address=(src, 0))
             c.request("POST", "/jsonrpc", body=json.dumps(req),
                       headers={"Content-Type": "application/json"})
             r = c.getresponse()
@@ -291,6 +295,80 @@ def host_scan_pscsis_sees_changes(e):
 
 
 @case
+def pool_of_one_host(e):
+    s = e.login()
+    pools = e.call("pool.get_all", s)
+    eq(len(pools), 1)
+    p = pools[0]
+    host = "OpaqueRef:" + HOST_UUID
+    eq(e.call("pool.get_master", s, p), host)
+    rec = e.call("pool.get_record", s, p)
+    eq(rec["master"], host)
+    eq(p, "OpaqueRef:" + rec["uuid"])
+    eq(e.call("pool.get_uuid", s, p), rec["uuid"])
+    eq(e.call("pool.get_by_uuid", s, rec["uuid"]), p)
+    eq(e.call("pool.get_all_records", s), {p: rec})
+    eq(e.fails("pool.get_master", s, "OpaqueRef:NULL"), ["HANDLE_INVALID", "pool",
+                                                         "OpaqueRef:NULL"])
+
+
+def xenapi_module():
+    """The real XenAPI.py client as Debian ships it (python3-os-xenapi),
+    loaded from its file so any python3 can use it; None if absent."""
+    try:
+        from os_xenapi.client import XenAPI
+        return XenAPI
+    except ImportError:
+        pass
+    path = "/usr/lib/python3/dist-packages/os_xenapi/client/XenAPI.py"
+    if not os.path.exists(path):
+        return None
+    spec = importlib.util.spec_from_file_location("XenAPI", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def xenapi_session_works(e, X, session, password):
+    session.login_with_password("root", password)
+    eq(session.API_version, "1.0")
+    pool = session.xenapi.pool.get_all()[0]
+    eq(session.xenapi.pool.get_master(pool), "OpaqueRef:" + HOST_UUID)
+    s = e.login()
+    eq(sorted(session.xenapi.PSCSI.get_all()), sorted(e.call("PSCSI.get_all", s)))
+    try:
+        session.xenapi.PSCSI.get_record("OpaqueRef:NULL")
+        raise AssertionError("bad ref accepted")
+    except X.Failure as f:
+        eq(f.details, ["HANDLE_INVALID", "PSCSI", "OpaqueRef:NULL"])
+    session.xenapi.session.logout()
+
+
+@case
+def stock_xenapi_client_over_tcp(e):
+    X = xenapi_module()
+    if not X:
+        return "skip: python3-os-xenapi (XenAPI.py) is not installed"
+    port = int(e.info["tcp"])
+    xenapi_session_works(e, X, X.Session("http://127.0.0.1:%d/" % port), e.info["password"])
+
+
+@case
+def stock_xenapi_client_over_the_unix_socket(e):
+    X = xenapi_module()
+    if not X:
+        return "skip: python3-os-xenapi (XenAPI.py) is not installed"
+
+    class Transport(X.UDSTransport):
+        # Debian's XenAPI.py overrides send_request with Python 2's
+        # signature; Python 3's own one works with its UDS connection.
+        send_request = xmlrpc.client.Transport.send_request
+
+    url = "http://" + e.sock.replace("/", "_") + "/"
+    xenapi_session_works(e, X, X.Session(url, transport=Transport()), "")
+
+
+@case
 def vms_from_xenstore(e):
     s = e.login()
     vms = e.call("VM.get_all", s)
@@ -446,10 +524,82 @@ def stats_per_ring(e):
     s = e.login()
     st = e.call("pvscsid.get_stats", s)
     eq(len(st), 2)
-    eq(st[0]["VM"], "OpaqueRef:" + UUID_A)
-    eq(st[0]["requests"], "1200")
-    eq(st[0]["in_flight"], "3")
+    a = st[0]
+    eq(a["VM"], "OpaqueRef:" + UUID_A)
+    eq(a["in_flight"], "3")
     eq(st[1]["VM_name"], "guest-b")
+    # Outcomes apart: a CHECK CONDITION (a tape's filemark) is no transport error.
+    eq((a["check_conditions"], a["transport_errors"], a["other_status"]), ("8", "2", "0"))
+    eq(int(a["good"]) + 8 + 2, int(a["requests"]))
+    # Percentiles from the histogram, interpolated in the bucket.
+    lat = a["latency_us"]
+    assert 64 < lat["p50"] <= 128, lat
+    assert 512 < lat["p99"] <= 1024, lat
+    eq(lat["p99_9"], 2.0 ** 25)          # beyond the last bound: the bound
+    eq(st[1]["latency_us"]["p50"] <= 8, True)
+    # Rates over the interval since the previous query (100 requests and
+    # 400 KiB per query in the test server).
+    time.sleep(0.5)
+    b = e.call("pvscsid.get_stats", s)[0]
+    rec = b["recent"]
+    eq(round(rec["requests_per_s"] * rec["interval_s"]), 100)
+    eq(round(rec["bytes_per_s"] * rec["interval_s"]), 409600)
+    assert 0.45 < rec["interval_s"] < 5, rec
+    assert 64 < rec["latency_us"]["p99_9"] <= 128, rec   # only fast commands since
+
+
+def http_get(path, uds=None, port=None, auth=None):
+    c = UDSConnection(uds) if uds else http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {}
+    if auth:
+        import base64
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    c.request("GET", path, headers=headers)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, dict(r.getheaders()), data
+
+
+def metric(text, name, **labels):
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all('%s="%s"' % kv in line for kv in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("no %s %r in the metrics" % (name, labels))
+
+
+@case
+def prometheus_metrics(e):
+    status, headers, data = http_get("/metrics", uds=e.sock)
+    eq(status, 200, data)
+    assert headers["Content-Type"].startswith("text/plain; version=0.0.4"), headers
+    text = data.decode("utf-8")
+    eq(metric(text, "pvscsid_rings"), 2)
+    eq(metric(text, "pvscsid_commands_total", domid="3", status="check_condition"), 8)
+    eq(metric(text, "pvscsid_commands_total", domid="3", status="transport_error"), 2)
+    eq(metric(text, "pvscsid_in_flight", domid="3", vm="guest-a", vm_uuid=UUID_A), 3)
+    eq(metric(text, "pvscsid_command_duration_seconds_bucket", domid="5", le="8e-06"), 7)
+    eq(metric(text, "pvscsid_command_duration_seconds_bucket", domid="5", le="4e-06"), 0)
+    eq(metric(text, "pvscsid_command_duration_seconds_count", domid="5"), 7)
+    eq(metric(text, "pvscsid_requests_total", domid="5", devid="1"), 7)
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=data, capture_output=True)
+        eq((r.returncode, r.stdout + r.stderr), (0, b""))
+    else:
+        print("# promtool not installed (Debian package prometheus): format not linted")
+    # TCP: HTTP basic auth with the TCP user and password.
+    port, pw = int(e.info["tcp"]), e.info["password"]
+    status, headers, _ = http_get("/metrics", port=port)
+    eq(status, 401)
+    assert headers["WWW-Authenticate"].startswith("Basic"), headers
+    eq(http_get("/metrics", port=port, auth="root:nope")[0], 401)
+    eq(http_get("/metrics", port=port, auth="admin:" + pw)[0], 401)
+    status, _, data = http_get("/metrics", port=port, auth="root:" + pw)
+    eq(status, 200)
+    eq(metric(data.decode(), "pvscsid_requests_total", domid="5"), 7)
+    eq(http_get("/other", uds=e.sock)[0], 405)
 
 
 @case
@@ -529,6 +679,50 @@ def jsonrpc_malformed(e):
 
 
 @case
+def jsonrpc_strings_not_utf8_or_with_nul_refused(e):
+    s = e.login()
+    # Not UTF-8: the answer is still valid JSON (strict UTF-8 decode).
+    for body in (b'{"method":"VM.get_all\xff","params":["%s"],"id":1}' % s.encode(),
+                 b'{"method":"VM.get_record","params":["%s","OpaqueRef:\xc0\xaf"],"id":1}'
+                 % s.encode()):
+        status, data = e.http("/jsonrpc", body, "application/json")
+        eq(status, 200, data)
+        r = json.loads(data.decode("utf-8"))
+        eq(r["error"][0], "INVALID_VALUE", r)
+    # U+0000 cuts nothing short: "<uuid>\u0000junk" names no VM, and a
+    # session ref with it is no session.
+    r = e.jsonrpc("VM.get_record", [s, "OpaqueRef:" + UUID_A + "\u0000junk"])
+    eq(r["result"], None)
+    eq(r["error"][:2], ["INVALID_VALUE", "params[1]"])
+    r = e.jsonrpc("VM.get_all", [s + "\u0000junk"])
+    eq(r["result"], None)
+    eq(r["error"][:2], ["INVALID_VALUE", "params[0]"])
+    r = e.jsonrpc("VSCSI.create", [s, {"VM": "OpaqueRef:" + UUID_B + "\u0000",
+                                       "PSCSI": "x", "virtual_HCTL": "0:0:0:0"}])
+    eq(r["error"][:2], ["INVALID_VALUE", "params[1].VM"])
+    eq(e.jsonrpc("VM.get_all", [s])["error"], None)
+
+
+@case
+def answers_are_utf8_whatever_xenstore_holds(e):
+    s = e.login()
+    uuid = "77777777-0000-4000-8000-000000000007"
+    env = e.env
+    for path, val in (("/local/domain/7/name", b"bad\xffname\xc0"),
+                      ("/local/domain/7/vm", b"/vm/" + uuid.encode())):
+        assert subprocess.run([b"xenstore-write", path.encode(), val], env=env).returncode == 0
+    try:
+        status, data = e.http("/jsonrpc", json.dumps({"method": "VM.get_record",
+                                                      "params": [s, "OpaqueRef:" + uuid],
+                                                      "id": 1}), "application/json")
+        r = json.loads(data.decode("utf-8"))
+        eq(r["result"]["name_label"], "bad\ufffdname\ufffd")
+        eq(e.call("VM.get_name_label", s, "OpaqueRef:" + uuid), "bad\ufffdname\ufffd")
+    finally:
+        assert e.xs("xenstore-rm", "/local/domain/7").returncode == 0
+
+
+@case
 def tcp_needs_the_password(e):
     port = int(e.info["tcp"])
     r = e.jsonrpc("session.login_with_password", ["root", "wrong"], port=port)
@@ -545,6 +739,149 @@ def tcp_needs_the_password(e):
     p = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/" % port)
     eq(p.session.login_with_password("root", "nope")["ErrorDescription"],
        ["SESSION_AUTHENTICATION_FAILED"])
+
+
+@case
+def tcp_login_checks_the_user_name(e):
+    port, pw = int(e.info["tcp"]), e.info["password"]
+    r = e.jsonrpc("session.login_with_password", ["admin", pw], port=port, src="127.0.0.3")
+    eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    r = e.jsonrpc("session.login_with_password", ["root", pw], port=port, src="127.0.0.3")
+    eq(r["error"], None)
+
+
+@case
+def sessions_belong_to_their_listener(e):
+    port, pw = int(e.info["tcp"]), e.info["password"]
+    unix = e.login()                     # no password on the Unix socket
+    eq(e.jsonrpc("VM.get_all", [unix], port=port)["error"], ["SESSION_INVALID", unix])
+    tcp = e.jsonrpc("session.login_with_password", ["root", pw], port=port)["result"]
+    eq(e.jsonrpc("VM.get_all", [tcp])["error"], ["SESSION_INVALID", tcp])
+    eq(e.jsonrpc("VM.get_all", [tcp], port=port)["error"], None)
+    eq(e.jsonrpc("VM.get_all", [unix])["error"], None)
+
+
+@case
+def failed_tcp_logins_slowed_down(e):
+    port, pw = int(e.info["tcp"]), e.info["password"]
+    for i in range(5):
+        r = e.jsonrpc("session.login_with_password", ["root", "guess%d" % i], port=port,
+                      src="127.0.0.2")
+        eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    t5 = time.monotonic()
+    # The door is shut for a second: even the right password is refused,
+    # so 200 guesses no longer fit in a fraction of a second.
+    r = e.jsonrpc("session.login_with_password", ["root", pw], port=port, src="127.0.0.2")
+    if time.monotonic() - t5 >= 1.0:
+        return "skip: the machine took over a second for one call; the door had reopened"
+    eq(r["error"], ["SESSION_AUTHENTICATION_FAILED"])
+    # Other addresses are not locked out.
+    eq(e.jsonrpc("session.login_with_password", ["root", pw], port=port)["error"], None)
+    time.sleep(1.2)
+    r = e.jsonrpc("session.login_with_password", ["root", pw], port=port, src="127.0.0.2")
+    eq(r["error"], None)
+
+
+@case
+def many_logins_evict_nobody_else(e):
+    victim = e.login()
+    # Another process (another peer) logs in 1100 times without logging out.
+    code = ("import http.client,json,socket,sys\n"
+            "class C(http.client.HTTPConnection):\n"
+            "    def connect(self):\n"
+            "        self.sock=socket.socket(socket.AF_UNIX); self.sock.connect(sys.argv[1])\n"
+            "c=C('x')\n"
+            "ok=0\n"
+            "for i in range(1100):\n"
+            "    c.request('POST','/jsonrpc',json.dumps({'method':'session.login_with_password',"
+            "'params':['root',''],'id':i}),{'Content-Type':'application/json'})\n"
+            "    ok+=json.loads(c.getresponse().read())['error'] is None\n"
+            "print(ok)\n")
+    r = subprocess.run([sys.executable, "-c", code, e.sock], capture_output=True, text=True,
+                       timeout=120)
+    eq(r.stdout.strip(), "1100", r.stderr)
+    eq(e.call("VM.get_all", victim) is not None, True)   # still a session
+
+
+def tcp_socket(port, src):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def unix_socket(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)         # blocking: waits while the backlog is full
+    s.settimeout(5)
+    return s
+
+
+def closed_by_server(s):
+    """True once the server has closed (or reset) the connection."""
+    try:
+        s.settimeout(0.05)
+        return s.recv(4096) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def timed_login(e, port=None):
+    t = time.monotonic()
+    if port:
+        r = e.jsonrpc("session.login_with_password", ["root", e.info["password"]], port=port,
+                      src="127.0.0.1")
+    else:
+        r = e.jsonrpc("session.login_with_password", ["root", ""])
+    eq(r["error"], None)
+    return time.monotonic() - t
+
+
+@case
+def slow_clients_do_not_lock_others_out(e):
+    port = int(e.info["tcp"])
+    timeout = 2                      # mgmt_testsrv's request timeout
+    idle, dribble = [], []
+    try:
+        # 64 idle connections from one address, 64 more from 8 others that
+        # send one header line every 0.5 s (never finishing the request).
+        for _ in range(64):
+            try:
+                idle.append(tcp_socket(port, "127.0.2.1"))
+            except OSError:
+                pass
+        for a in range(8):
+            for _ in range(8):
+                s = tcp_socket(port, "127.0.3.%d" % (a + 1))
+                s.sendall(b"POST /jsonrpc HTTP/1.1\r\nHost: x\r\n")
+                dribble.append(s)
+        for _ in range(64):
+            s = unix_socket(e.sock)
+            s.sendall(b"POST /jsonrpc HTTP/1.1\r\n")
+            dribble.append(s)
+        time.sleep(0.3)
+        # One address gets at most 8 connections; the rest are closed at once.
+        eq(sum(closed_by_server(s) for s in idle), len(idle) - 8)
+        # Others are served meanwhile: at once over TCP (room is left for
+        # them), within the request timeout on the (root-only) Unix socket.
+        assert timed_login(e, port) < 2.0
+        t0 = time.monotonic()
+        while any(not closed_by_server(s) for s in dribble):
+            for s in dribble:
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+            assert time.monotonic() - t0 < timeout + 2, "a dribbling client still connected"
+            time.sleep(0.5)
+        assert timed_login(e) < timeout + 1
+        assert timed_login(e, port) < 2.0
+    finally:
+        for s in idle + dribble:
+            s.close()
 
 
 @case
@@ -611,8 +948,10 @@ def pvscsictl_lists_attaches_detaches(e):
     e.xs_write(BE_B + "/state", "4")
     r = ctl(e, "stats")
     eq(r.returncode, 0, r.stderr)
-    assert "guest-a" in r.stdout and "4915200" in r.stdout, r.stdout
-    eq(json.loads(ctl(e, "--json", "stats").stdout)[0]["bytes"], 4915200)
+    assert "guest-a" in r.stdout, r.stdout
+    st = json.loads(ctl(e, "--json", "stats").stdout)[0]
+    eq((st["bytes"] - 4915200) % 409600, 0)
+    eq(st["check_conditions"], 8)
     eq(ctl(e, "vscsi-attach", "nosuchvm", "2:0:0:0", "2:0:4:0").returncode, 1)
     eq(ctl(e, "bogus").returncode, 2)
     eq(ctl(e, "vscsi-detach").returncode, 2)
@@ -622,6 +961,55 @@ def pvscsictl_lists_attaches_detaches(e):
     r = subprocess.run([CTL, "--socket", "/nonexistent/x.sock", "stats"], capture_output=True,
                        text=True)
     eq(r.returncode, 1)
+
+
+@case
+def pvscsictl_json_everywhere_names_not_refs(e):
+    if not CTL:
+        return "skip: no pvscsictl given"
+    r = subprocess.run([CTL, "--version"], capture_output=True, text=True)
+    eq(r.returncode, 0)
+    assert r.stdout.startswith("pvscsictl 0."), r.stdout
+    # An error names the device and the VM, not refs; with --json it is a
+    # JSON object on stdout.
+    r = ctl(e, "vscsi-attach", "guest-a", "1:0:1:0", "0:0:9:0")
+    eq(r.returncode, 1)
+    assert "PSCSI_ALREADY_ASSIGNED" in r.stderr, r.stderr
+    assert "PSCSI 1:0:1:0 (st0) is already given to VM guest-b" in r.stderr, r.stderr
+    assert "OpaqueRef" not in r.stderr, r.stderr
+    r = ctl(e, "--json", "vscsi-attach", "guest-a", "1:0:1:0", "0:0:9:0")
+    eq(r.returncode, 1)
+    err = json.loads(r.stdout)["error"]
+    eq(err["code"], "PSCSI_ALREADY_ASSIGNED")
+    eq(len(err["params"]), 2)
+    assert "VM guest-b" in err["message"], err
+    r = ctl(e, "--json", "vscsi-attach", "nosuchvm", "1:0:1:0", "0:0:9:0")
+    eq(r.returncode, 1)
+    eq(json.loads(r.stdout)["error"]["code"], "PVSCSICTL")
+    # Success of a detach, with --json, says what went.
+    be = "/local/domain/0/backend/vscsi/3/0"
+    e.xs_write(be + "/state", "4")
+    r = ctl(e, "--json", "vscsi-attach", "guest-a", "0:0:0:0", "0:0:7:0")
+    eq(r.returncode, 0, r.stderr)
+    ref = json.loads(r.stdout)
+    e.xs_write(be + "/state", "4")
+    r = ctl(e, "--json", "vscsi-detach", ref[len("OpaqueRef:"):])
+    eq(r.returncode, 0, r.stderr)
+    eq(json.loads(r.stdout), {"destroyed": ref})
+    e.xs_write(be + "/state", "4")
+    r = ctl(e, "--json", "vscsi-detach", ref[len("OpaqueRef:"):])
+    eq(r.returncode, 1)
+    eq(json.loads(r.stdout)["error"]["code"], "HANDLE_INVALID")
+    # Someone who may not use the socket is told so.
+    if os.geteuid() == 0:
+        r = subprocess.run([CTL, "--socket", e.sock, "stats"], capture_output=True, text=True,
+                           user=65534, group=65534, timeout=30)
+        eq(r.returncode, 1)
+        assert "permission denied on " + e.sock in r.stderr, r.stderr
+    r = subprocess.run([CTL, "--json", "--socket", "/nonexistent/x.sock", "stats"],
+                       capture_output=True, text=True)
+    eq(r.returncode, 1)
+    assert "does not exist" in json.loads(r.stdout)["error"]["message"]
 
 
 @case
@@ -635,6 +1023,75 @@ def vm_gone_is_halted(e):
     disk = pscsi_by_hctl(e, s, "0:0:0:0")[0]
     eq(e.fails("VSCSI.create", s, {"VM": B, "PSCSI": disk, "virtual_HCTL": "1:0:0:0"}),
        ["VM_BAD_POWER_STATE", B, "Running", "Halted"])
+
+
+def make_pscsis(e, hctls):
+    made = []
+    for hctl in hctls:
+        d = os.path.join(e.info["sysfs"], "bus/scsi/devices", hctl)
+        os.makedirs(d)
+        made.append(d)
+        for k, v in (("vendor", "NEW     "), ("model", "LIB             "), ("type", "1")):
+            with open(os.path.join(d, k), "w") as f:
+                f.write(v + "\n")
+    return made
+
+
+def remove_pscsis(made):
+    for d in made:
+        for k in ("vendor", "model", "type"):
+            os.unlink(os.path.join(d, k))
+        os.rmdir(d)
+
+
+@case
+def refs_never_name_a_later_object(e):
+    s = e.login()
+    uuid = "66666666-0000-4000-8000-000000000006"
+    vm = "OpaqueRef:" + uuid
+    assert e.xs("xenstore-write", "/local/domain/6/name", "guest-6",
+                "/local/domain/6/vm", "/vm/" + uuid).returncode == 0
+    made = make_pscsis(e, ("6:0:0:0", "6:0:1:0"))
+    host = e.call("host.get_all", s)[0]
+    try:
+        e.call("host.scan_PSCSIs", s, host)
+        p1 = pscsi_by_hctl(e, s, "6:0:0:0")[0]
+        p2 = pscsi_by_hctl(e, s, "6:0:1:0")[0]
+        a = e.call("VSCSI.create", s, {"VM": vm, "PSCSI": p1, "virtual_HCTL": "0:0:0:0"})
+        hba_a = e.call("VSCSI.get_HBA", s, a)
+        eq(e.call("VSCSI.destroy", s, a), "")
+        b = e.call("VSCSI.create", s, {"VM": vm, "PSCSI": p2, "virtual_HCTL": "0:0:1:0"})
+        be = "/local/domain/0/backend/vscsi/6/0"
+        eq(e.xs_read(be + "/vscsi-devs/dev-0/p-dev"), "6:0:1:0")   # A's place
+        assert b != a, (a, b)
+        # A client retrying destroy(A) must not remove B.
+        eq(e.fails("VSCSI.destroy", s, a), ["HANDLE_INVALID", "VSCSI", a])
+        eq(e.call("VSCSI.get_virtual_HCTL", s, b), "0:0:1:0")
+        eq(e.fails("VSCSI.get_record", s, a)[0], "HANDLE_INVALID")
+        # The whole device goes (the domain restarted) and comes again.
+        assert e.xs("xenstore-rm", be).returncode == 0
+        assert e.xs("xenstore-rm", "/local/domain/6/device/vscsi/0").returncode == 0
+        c = e.call("VSCSI.create", s, {"VM": vm, "PSCSI": p1, "virtual_HCTL": "0:0:0:0"})
+        assert c not in (a, b)
+        assert e.call("VSCSI.get_HBA", s, c) != hba_a
+        eq(e.fails("DSCSI_HBA.get_record", s, hba_a)[0], "HANDLE_INVALID")
+        # Identities are stored in xenstore: they survive a daemon restart.
+        eq(e.xs_read(be + "/vscsi-devs/dev-0/uuid"), c[len("OpaqueRef:"):])
+    finally:
+        e.xs("xenstore-rm", "/local/domain/0/backend/vscsi/6")
+        e.xs("xenstore-rm", "/local/domain/6")
+        remove_pscsis(made)
+        e.call("host.scan_PSCSIs", s, host)
+
+
+@case
+def foreign_luns_get_a_stored_identity(e):
+    s = e.login()
+    ref = [r for r in e.call("DSCSI.get_all", s)
+           if e.call("DSCSI.get_VM", s, r) == "OpaqueRef:" + UUID_A][0]
+    be = "/local/domain/0/backend/vscsi/3/0"
+    eq(e.xs_read(be + "/vscsi-devs/dev-0/uuid"), ref[len("OpaqueRef:"):])
+    eq(e.xs_read(be + "/uuid"), e.call("DSCSI.get_HBA", s, ref)[len("OpaqueRef:"):])
 
 
 @case

@@ -3,14 +3,19 @@
  * running daemon: per-ring stats reflect real guest I/O, PSCSIs come from a
  * (fake) sysfs tree, and vscsi-attach hot-plugs into the running guest
  * through xenstore, where the daemon picks it up. This machine has no SCSI
- * subsystem, so the attached passthrough LUN cannot be opened: the daemon
- * must refuse it cleanly (dev-N state 6) and keep serving.
+ * subsystem, so a passthrough LUN cannot be opened: the API refuses it
+ * before writing anything, and one written by another toolstack is
+ * refused by the daemon cleanly (dev-N state 6) while it keeps serving.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -48,6 +53,18 @@ TEST(pvscsictl_against_the_running_daemon)
         simfront_cmd_init(&c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
         CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
     }
+    /* A READ past the end: CHECK CONDITION (as a tape's filemark would
+     * be), not a transport error; a LUN that does not exist: NO_CONNECT,
+     * a transport error. */
+    const uint8_t past_end[10] = {0x28, 0, 0xff, 0xff, 0xff, 0x00, 0, 0, 8, 0};
+    struct simfront_cmd cc;
+    simfront_cmd_init(&cc, &l0, past_end, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
+    CHECK_INT_EQ(simfront_exec(f, &cc, 5000), 0);
+    CHECK_INT_EQ(vscsi_rslt_status(cc.rslt), VSCSI_STATUS_CHECK_CONDITION);
+    struct vscsi_hctl l3 = {0, 0, 0, 3};
+    simfront_cmd_init(&cc, &l3, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
+    CHECK_INT_EQ(simfront_exec(f, &cc, 5000), 0);
+    CHECK_INT_EQ(vscsi_rslt_host(cc.rslt), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
     static char out[16384];
     int st = -1;
     for (int i = 0; i < 100 && st != 0; i++) {   /* the socket comes up with the daemon */
@@ -57,19 +74,31 @@ TEST(pvscsictl_against_the_running_daemon)
     }
     CHECK_INT_EQ(st, 0);
     TAP_DIAG("stats: %s", out);
-    CHECK(strstr(out, "\"domid\": 5") || strstr(out, "\"domid\":5"));
-    CHECK(strstr(out, "\"bytes\": 20480") || strstr(out, "\"bytes\":20480"));
+    CHECK(strstr(out, "\"domid\":5,") != NULL);
+    CHECK(strstr(out, "\"bytes\":20480,") != NULL);
+    CHECK(strstr(out, "\"requests\":7,") != NULL);
+    CHECK(strstr(out, "\"good\":5,") != NULL);
+    CHECK(strstr(out, "\"check_conditions\":1,") != NULL);
+    CHECK(strstr(out, "\"transport_errors\":1,") != NULL);
+    CHECK(strstr(out, "\"p99_9\"") != NULL);
+    CHECK(strstr(out, "\"requests_per_s\"") != NULL);
 
     /* PSCSIs of the fake tree. */
     CHECK_INT_EQ(ctl(sock, "pscsi-list", out, sizeof(out)), 0);
     CHECK(strstr(out, "0:0:0:0") != NULL);
     CHECK(strstr(out, "1:0:1:0") != NULL);
 
-    /* Attach a passthrough LUN into the running guest: written to xenstore
-     * (dev-1), seen by the daemon, refused because there is no /dev/sg0. */
+    /* A passthrough LUN the daemon cannot open (no /dev/sg0 here): the
+     * API says why and writes nothing. */
     st = ctl(sock, "vscsi-attach guest5 0:0:0:0 0:0:0:7", out, sizeof(out));
     TAP_DIAG("attach: %s", out);
-    CHECK_INT_EQ(st, 0);
+    CHECK(st != 0);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    CHECK(strstr(out, "/dev/sg0") != NULL);
+    CHECK_INT_EQ(world_lun_state(&w, GUEST, 0, 1), -1);
+    /* Written by another toolstack: seen by the daemon, refused (state 6). */
+    static const struct toolstack_lun sg_lun = {1, "0:0:0:0", "0:0:0:7"};
+    CHECK_INT_EQ(toolstack_vscsi_add_lun(w.xs, 0, GUEST, 0, &sg_lun), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 1, 6, 5000), 0);
     CHECK(world_daemon_alive(&w));
     struct simfront_cmd c;
@@ -120,6 +149,24 @@ TEST(pvscsictl_against_the_running_daemon)
     /* A p-dev that is not an emulated disk is refused by the API. */
     CHECK(ctl(sock, "disk-attach guest5 /etc/passwd 0:0:0:6", out, sizeof(out)) != 0);
     CHECK(strstr(out, "INVALID_VALUE") != NULL);
+    /* Emulated disks the daemon cannot open: refused with the handler's
+     * reason, nothing written (no next dev-N, no device for guest 6). */
+    int before = world_lun_state(&w, GUEST, 0, 4);
+    CHECK(ctl(sock, "disk-attach guest5 null:-5 0:0:0:6", out, sizeof(out)) != 0);
+    TAP_DIAG("null:-5: %s", out);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    CHECK(ctl(sock, "disk-attach guest5 file:/nonexistent/x.img 0:0:0:6", out, sizeof(out)) != 0);
+    TAP_DIAG("missing file: %s", out);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    CHECK(strstr(out, "/nonexistent/x.img") != NULL);
+    CHECK_INT_EQ(world_lun_state(&w, GUEST, 0, 4), before);
+    CHECK_INT_EQ(world_lun_state(&w, GUEST, 0, 5), -1);
+    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/6/name", "guest6", 6));
+    CHECK(ctl(sock, "disk-attach guest6 file:/nonexistent/x.img 0:0:0:0", out, sizeof(out)) != 0);
+    CHECK(strstr(out, "LUN_OPEN_FAILED") != NULL);
+    char *dir = xs_read(w.xs, XBT_NULL, "/local/domain/0/backend/vscsi/6", NULL);
+    CHECK(dir == NULL);
+    free(dir);
 
     simguest_destroy(g);
     CHECK_INT_EQ(world_stop(&w), 0);
@@ -166,6 +213,62 @@ TEST(luns_named_in_the_settings_file_follow_the_vm)
     simguest_destroy(g);
     CHECK_INT_EQ(world_stop(&w), 0);
     unlink(conf);
+}
+
+/* A real Prometheus server (Debian's) scrapes the daemon's GET /metrics on
+ * its TCP listener and gives a series back through its own query API. */
+TEST(prometheus_scrapes_the_running_daemon)
+{
+    const char *script = getenv("PROM_SCRAPE"), *py = getenv("PYTHON3");
+    if (access("/usr/bin/prometheus", X_OK) != 0) {
+        TAP_SKIP("prometheus is not installed (Debian package prometheus)");
+    }
+    REQUIRE(script && py);
+    /* A free loopback port for the listener, and the password file. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    REQUIRE(s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+            getsockname(s, (struct sockaddr *)&a, &al) == 0);
+    close(s);
+    char tcp[32], pw[] = "/tmp/pvscsid-pw.XXXXXX";
+    snprintf(tcp, sizeof(tcp), "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    int fd = mkstemp(pw);
+    REQUIRE(fd >= 0 && write(fd, "scrape-pw", 9) == 9);
+    close(fd);
+    const char *args[] = {"--mgmt-tcp", tcp, "--mgmt-password-file", pw, NULL};
+    struct daemon_world w;
+    REQUIRE(world_start(&w, args) == 0);
+    struct simguest *g = simguest_create(GUEST, 512, 0);
+    REQUIRE(g);
+    static const struct toolstack_lun lun = {0, "null", "0:0:0:0"};
+    struct simfront *f = world_attach(&w, g, 0, &lun, 1);
+    REQUIRE(f);
+    struct vscsi_hctl l0 = {0, 0, 0, 0};
+    const uint8_t r10[10] = {0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0};
+    static uint8_t buf[4096];
+    for (int i = 0; i < 3; i++) {
+        struct simfront_cmd c;
+        simfront_cmd_init(&c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
+        CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd),
+             "%s %s %u %s 'sum(pvscsid_requests_total{domid=\"5\"}) + "
+             "sum(pvscsid_commands_total{domid=\"5\",status=\"good\"}) * 1000' 2>&1",
+             py, script, (unsigned)ntohs(a.sin_port), pw);
+    FILE *p = popen(cmd, "r");
+    REQUIRE(p);
+    static char out[8192];
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    TAP_DIAG("prometheus: %s", out);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_INT_EQ(atoi(out), 3003);      /* 3 requests, 3 good, queried back */
+    simguest_destroy(g);
+    CHECK_INT_EQ(world_stop(&w), 0);
+    unlink(pw);
 }
 
 static int pdev_index(struct daemon_world *w, uint16_t domid, uint32_t devid, const char *pdev)
@@ -457,6 +560,7 @@ TEST(whole_hba_leaves_foreign_luns_and_never_acts_on_a_partial_list)
     fakesys_destroy(sys);
 }
 
-TAP_MAIN(pvscsictl_against_the_running_daemon, luns_named_in_the_settings_file_follow_the_vm,
+TAP_MAIN(pvscsictl_against_the_running_daemon, prometheus_scrapes_the_running_daemon,
+         luns_named_in_the_settings_file_follow_the_vm,
          whole_hba_follows_luns_appearing_and_leaving,
          whole_hba_leaves_foreign_luns_and_never_acts_on_a_partial_list)

@@ -4,6 +4,7 @@
 
 #include "jsonrpc.h"
 #include "tap.h"
+#include "utf8.h"
 
 static int parse(const char *s, struct jsonrpc_call *c)
 {
@@ -57,4 +58,46 @@ TEST(malformed_refused)
     CHECK_INT_EQ(jsonrpc_parse_call("{\"method\":\"m\",\"id\":1}\0x", 24, &c), -EINVAL);
 }
 
-TAP_MAIN(v1_and_v2_calls, malformed_refused)
+/* Well-formed calls whose strings are not UTF-8 or hold U+0000 are not
+ * dispatched: they carry the error to answer, which is valid JSON. */
+TEST(bad_strings_rejected_with_an_error)
+{
+    static const char *const bad[][2] = {
+        {"{\"method\":\"VM.get_all\",\"params\":[\"OpaqueRef:x\\u0000junk\"],\"id\":1}",
+         "params[0]"},
+        {"{\"method\":\"VM.get_all\",\"params\":[\"s\", {\"VM\":\"a\xff\"}],\"id\":1}",
+         "params[1].VM"},
+        {"{\"method\":\"VM.get\\u0000_all\",\"params\":[],\"id\":1}", "method"},
+        {"{\"method\":\"VM.get_all\xc0\xaf\",\"params\":[],\"id\":1}", "method"},
+        {"{\"method\":\"m\",\"params\":[{\"V\\u0000M\":1}],\"id\":1}", "a member name"},
+        {"{\"method\":\"m\",\"params\":[\"\\ud800\"],\"id\":\"\xfe\"}", NULL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct jsonrpc_call c;
+        REQUIRE(parse(bad[i][0], &c) == 0);
+        REQUIRE(c.reject != NULL);
+        CHECK_STR_EQ(json_object_get_string(json_object_array_get_idx(c.reject, 0)),
+                     "INVALID_VALUE");
+        if (bad[i][1])
+            CHECK_STR_EQ(json_object_get_string(json_object_array_get_idx(c.reject, 1)),
+                         bad[i][1]);
+        size_t len;
+        char *out = jsonrpc_response(&c, NULL, c.reject, &len);
+        REQUIRE(out);
+        TAP_DIAG("%s", out);
+        CHECK(utf8_valid(out, len));
+        struct json_object *back = json_tokener_parse(out);
+        CHECK(back != NULL);
+        json_object_put(back);
+        free(out);
+        jsonrpc_call_free(&c);
+    }
+    /* An escaped backslash before u0000 is no NUL. */
+    struct jsonrpc_call c;
+    REQUIRE(parse("{\"method\":\"m\",\"params\":[\"\\\\u0000\"],\"id\":1}", &c) == 0);
+    CHECK(c.reject == NULL);
+    CHECK_STR_EQ(json_object_get_string(json_object_array_get_idx(c.params, 0)), "\\u0000");
+    jsonrpc_call_free(&c);
+}
+
+TAP_MAIN(v1_and_v2_calls, malformed_refused, bad_strings_rejected_with_an_error)

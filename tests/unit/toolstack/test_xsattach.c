@@ -191,6 +191,54 @@ TEST(stale_frontend_tree_replaced)
     CHECK_STR_EQ(rd("/local/domain/%u/device/vscsi/%u/state", 16, 0), "1");
 }
 
-TAP_MAIN(first_lun_creates_the_whole_device, hot_add_to_connected_device_reconfigures,
+/* Every attach writes a fresh random uuid (dev-N/uuid, and the device's
+ * own when it creates it); a LUN written in the same place after the
+ * first was removed gets another one. */
+TEST(identities_written_and_never_reused)
+{
+    struct xs_handle *xs = xsfix_handle();
+    REQUIRE(xs);
+    REQUIRE(xsfix_add_domain(17, "g17", NULL));
+    struct vscsi_hctl v = H(0, 0, 0, 0);
+    struct xsa_result a, b;
+    REQUIRE(xsa_attach(xs, 0, 17, &v, "7:0:0:0", NULL, &a) == 0);
+    CHECK_INT_EQ(a.status, XSA_OK);
+    CHECK(uuid5_valid(a.uuid) && uuid5_valid(a.device_uuid));
+    CHECK_STR_EQ(rd("/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-0/uuid", 17, 0), a.uuid);
+    CHECK_STR_EQ(rd("/local/domain/0/backend/vscsi/%u/%u/uuid", 17, 0), a.device_uuid);
+    REQUIRE(xsa_detach(xs, 0, 17, 0, 0, &b) == 0);      /* never taken: removed */
+    CHECK_INT_EQ(b.status, XSA_OK);
+    CHECK(!xsfix_exists("/local/domain/0/backend/vscsi/17/0/vscsi-devs/dev-0"));
+    struct vscsi_hctl v2 = H(0, 0, 1, 0);
+    REQUIRE(xsa_attach(xs, 0, 17, &v2, "7:0:1:0", NULL, &b) == 0);
+    CHECK_INT_EQ(b.status, XSA_OK);
+    CHECK_INT_EQ(b.index, 0);                           /* the same place */
+    CHECK(strcmp(a.uuid, b.uuid) != 0);
+    CHECK_STR_EQ(rd("/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-0/uuid", 17, 0), b.uuid);
+    CHECK_INT_EQ(b.device_uuid[0], 0);                  /* the device keeps its own */
+    CHECK_STR_EQ(rd("/local/domain/0/backend/vscsi/%u/%u/uuid", 17, 0), a.device_uuid);
+}
+
+/* Devices another toolstack wrote get stored identities once. */
+TEST(foreign_devices_stamped_once)
+{
+    struct xs_handle *xs = xsfix_handle();
+    REQUIRE(xs);
+    REQUIRE(xsfix_add_domain(18, "g18", NULL));
+    const struct lite_lun luns[2] = {{0, "8:0:0:0", "0:0:0:0", "4"}, {3, "8:0:0:1", "0:0:0:1", "4"}};
+    REQUIRE(lite_vscsi_create(xs, 0, 18, 1, luns, 2, "4", "4"));
+    int n = xsa_stamp_uuids(xs, 0);
+    CHECK(n >= 3);                                      /* the device and its two LUNs */
+    const char *u = rd("/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-3/uuid", 18, 1);
+    REQUIRE(u);
+    char kept[UUID_STRLEN];
+    snprintf(kept, sizeof(kept), "%s", u);
+    CHECK(uuid5_valid(kept));
+    CHECK_INT_EQ(xsa_stamp_uuids(xs, 0), 0);
+    CHECK_STR_EQ(rd("/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-3/uuid", 18, 1), kept);
+}
+
+TAP_MAIN(identities_written_and_never_reused, foreign_devices_stamped_once,
+         first_lun_creates_the_whole_device, hot_add_to_connected_device_reconfigures,
          refusals_leave_nothing_written, detach_connected_lun_closes_and_reconfigures,
          detach_before_connect_removes_untaken_lun, stale_frontend_tree_replaced)
