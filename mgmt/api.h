@@ -46,6 +46,11 @@ struct api_class {
     const struct api_call *calls;   /* ends with {NULL} */
 };
 
+/* DSCSI_HBA.set_qos_iops / set_qos_bps (api_limits.c): a vscsi device's
+ * limits, requests and bytes per second (0: none), live. */
+struct json_object *dscsi_hba_set_qos_iops(struct api_ctx *x, struct json_object *params);
+struct json_object *dscsi_hba_set_qos_bps(struct api_ctx *x, struct json_object *params);
+
 /* pvscsid.attach_disk (api_dscsi.c): hot-plug an emulated disk. */
 struct json_object *dscsi_attach_disk(struct api_ctx *x, struct json_object *params);
 

@@ -335,11 +335,14 @@ static struct json_object *vhost_record(struct api_ctx *x, const char *uuid)
     json_object_object_add(r, "PSCSI_HBAs", phbas);
     api_put_int(r, "virtual_host", h->devid);
     api_put_str(r, "assignment_mode", h->feature_host ? "HOST" : "LUN");
+    api_put_int(r, "qos_iops", (int64_t)h->qos_iops);
+    api_put_int(r, "qos_bps", (int64_t)h->qos_bps);
     return r;
 }
 
 static const char *const vhost_fields[] = {
-    "uuid", "VM", "PSCSI_HBAs", "DSCSIs", "virtual_host", "assignment_mode", NULL,
+    "uuid", "VM", "PSCSI_HBAs", "DSCSIs", "virtual_host", "assignment_mode", "qos_iops",
+    "qos_bps", NULL,
 };
 
 /* Closes every live LUN of one vscsi device in a single transaction (one
@@ -512,7 +515,11 @@ static struct json_object *vhost_destroy(struct api_ctx *x, struct json_object *
 }
 
 static const struct api_call vhost_calls[] = {
-    {"create", 1, vhost_create}, {"destroy", 1, vhost_destroy}, {NULL, 0, NULL}};
+    {"create", 1, vhost_create},
+    {"destroy", 1, vhost_destroy},
+    {"set_qos_iops", 2, dscsi_hba_set_qos_iops},
+    {"set_qos_bps", 2, dscsi_hba_set_qos_bps},
+    {NULL, 0, NULL}};
 
 const struct api_class api_dscsi_hba = {"DSCSI_HBA", vhost_uuids, vhost_record, vhost_fields,
                                         vhost_calls};

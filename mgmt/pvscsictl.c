@@ -341,6 +341,38 @@ static void cmd_stats(struct ctl *c, char **argv)
     json_object_put(st);
 }
 
+/* Limits of a VM's vscsi device DEVID: requests and bytes per second (0:
+ * none), live. */
+static void cmd_limit(struct ctl *c, char **argv)
+{
+    const char *vm_key = argv[0], *devid = argv[1], *iops = argv[2], *bps = argv[3];
+    for (int i = 2; i < 4; i++)
+        if (!argv[i][0] || strspn(argv[i], "0123456789") != strlen(argv[i]))
+            ctl_die(c, "%s is not a number (0: no limit)", argv[i]);
+    struct json_object *vms = ctl_callv(c, "VM.get_all_records", NULL);
+    struct json_object *hbas = ctl_callv(c, "DSCSI_HBA.get_all_records", NULL);
+    const char *vm = find_vm(c, vms, vm_key), *hba = NULL;
+    json_object_object_foreach(hbas, ref, rec)
+    {
+        if (strcmp(field(rec, "VM"), vm) == 0 && strcmp(field(rec, "virtual_host"), devid) == 0)
+            hba = ref;
+    }
+    if (!hba)
+        ctl_die(c, "VM %s has no vscsi device %s", vm_key, devid);
+    json_object_put(ctl_callv(c, "DSCSI_HBA.set_qos_iops", hba, iops, NULL));
+    json_object_put(ctl_callv(c, "DSCSI_HBA.set_qos_bps", hba, bps, NULL));
+    if (c->json) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "DSCSI_HBA", json_object_new_string(hba));
+        json_object_object_add(o, "qos_iops", json_object_new_int64(strtoll(iops, NULL, 10)));
+        json_object_object_add(o, "qos_bps", json_object_new_int64(strtoll(bps, NULL, 10)));
+        print_json(o);
+        json_object_put(o);
+    }
+    json_object_put(hbas);
+    json_object_put(vms);
+}
+
 /* Every subcommand, once: name, arguments, bounds, handler, help (lines
  * after the first are continuation lines of the help column). */
 struct command {
@@ -362,6 +394,8 @@ static const struct command commands[] = {
     {"hba-attach", "VM HOST", 2, 2, cmd_hba_attach,
      "a whole physical HBA (host number or\nuuid), identity-mapped; its LUNs follow it"},
     {"hba-detach", "DSCSI_HBA", 1, 1, cmd_hba_detach, "every LUN of it (its uuid)"},
+    {"limit", "VM DEVID IOPS BYTES_PER_S", 4, 4, cmd_limit,
+     "hold a VM's vscsi device to requests and\nbytes per second (0: no limit), live"},
     {"stats", "", 0, 0, cmd_stats,
      "per ring: requests, bytes, CHECK CONDITIONs\napart from transport errors, rates, latency"},
 };

@@ -118,6 +118,9 @@ static int load_vhosts(struct xs_handle *xs, xs_transaction_t t, unsigned be_dom
         long st = xsu_read_uint(xs, t, vdir, "state");
         h->be_state = st < 0 ? -1 : (int)st;
         h->feature_host = xsu_read_uint(xs, t, vdir, "feature-host") == 1;
+        long qi = xsu_read_uint(xs, t, vdir, "qos-iops"), qb = xsu_read_uint(xs, t, vdir, "qos-bps");
+        h->qos_iops = qi > 0 ? (uint64_t)qi : 0;
+        h->qos_bps = qb > 0 ? (uint64_t)qb : 0;
         char *fe = xsu_read(xs, t, vdir, "frontend");
         st = fe ? xsu_read_uint(xs, t, fe, "state") : -1;
         h->fe_state = st < 0 ? -1 : (int)st;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <xenstore.h>
 
 #include "uuid5.h"
@@ -26,6 +27,7 @@ struct xsv_vhost {          /* one vscsi device: XenAPI DSCSI_HBA */
     char uuid[UUID_STRLEN];
     int be_state, fe_state; /* -1 when absent */
     bool feature_host;
+    uint64_t qos_iops, qos_bps;   /* limits (qos-iops, qos-bps); 0: none */
 };
 
 struct xsv_lun {            /* one dev-N: XenAPI DSCSI (VSCSI) */

@@ -1,11 +1,13 @@
 /*
  * Per-guest limits (issue #14): two guests on one daemon, one limited to
- * 200 requests/s through its backend directory's qos-iops. The limited one
- * gets about its limit, never an error (its requests wait in the ring); the
- * other runs free; lifting the limit live lets the first run free too.
+ * 200 requests/s with `pvscsictl limit` (DSCSI_HBA.set_qos_iops). The
+ * limited one gets about its limit, never an error (its requests wait in
+ * the ring); the other runs free; lifting the limit live (its qos-iops node
+ * written by a toolstack) lets the first run free too.
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,7 +87,18 @@ TEST(a_limited_guest_waits_the_other_runs_free)
     a.f = world_attach(&w, ga, 0, &lun, 1);
     b.f = world_attach(&w, gb, 0, &lun, 1);
     REQUIRE(a.f && b.f);
-    set_limit(&w, 30, "200");
+    REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/30/name", "limited", 7));
+    char out[4096];
+    int st = world_ctl(w.sock, "limit limited 0 200 0", out, sizeof(out));
+    if (st != 0)
+        TAP_DIAG("pvscsictl limit: %s", out);
+    REQUIRE(st == 0);
+    char path[160];
+    toolstack_backend_path(path, sizeof(path), 0, 30, 0);
+    strcat(path, "/qos-iops");
+    char *v = xs_read(w.xs, XBT_NULL, path, NULL);
+    CHECK(v && strcmp(v, "200") == 0);
+    free(v);
     usleep(200000);          /* the daemon picks it up from its watch */
     REQUIRE(pthread_create(&a.thread, NULL, load_main, &a) == 0);
     REQUIRE(pthread_create(&b.thread, NULL, load_main, &b) == 0);
