@@ -34,6 +34,8 @@ struct bench_opts {
     unsigned workers;           /* 0: the daemon's default */
     bool json;
     bool reference;
+    uint64_t limit_iops;        /* the first guest's rings held to this (0: no) */
+    uint64_t limit_bps;
     const char *daemon;         /* pvscsid-sim binary */
     const char *fio;            /* fio binary */
 };
@@ -72,6 +74,8 @@ struct bench_result {
     double guest_cpu_s;         /* this process (the simulated guests) */
     double daemon_cpu_per_req_us;
     double guest_cpu_per_req_us;
+    unsigned guests;
+    double guest_iops[BENCH_MAX_RINGS];   /* each guest's rings together */
     long daemon_syscalls;       /* during the run; -1 when not counted */
     double daemon_syscalls_per_req;
     /* Verification of written data (write workloads, file handler). */
@@ -111,9 +115,10 @@ struct bench_syscalls {
     pid_t perf;
     char out[64];
 };
-/* Starts counting pid's system calls. 0 or -errno (no count then). */
-int bench_syscalls_start(pid_t pid, struct bench_syscalls *s);
-/* Stops; the count, or -1 when perf could not count. */
+/* Starts counting pid's system calls for a run of `seconds` that begins
+ * on return. 0 or -errno (no count then). */
+int bench_syscalls_start(pid_t pid, double seconds, struct bench_syscalls *s);
+/* Waits for the count: the number, or -1 when perf could not count. */
 long bench_syscalls_stop(struct bench_syscalls *s);
 
 /* Monotonic clock in ns. */

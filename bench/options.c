@@ -33,6 +33,9 @@ static void usage(FILE *f)
             "  --datapath=MODE      copy (default) or map\n"
             "  --seconds=S          duration of each run (default 5)\n"
             "  --workers=N          pvscsid I/O threads (default: the daemon's default)\n"
+            "  --limit-iops=N       hold the first guest's rings to N requests/s each\n"
+            "  --limit-mbps=N       ... and to N MB/s (10^6 bytes) each (pvscsid's\n"
+            "                       qos-iops/qos-bps); per-guest figures are printed\n"
             "  --json               machine-readable output on stdout\n"
             "  --no-reference       skip the fio reference run\n"
             "  --daemon=PATH        pvscsid-sim binary (default $PVSCSID_SIM, else the\n"
@@ -110,7 +113,7 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
     enum {
         OPT_RW = 256, OPT_MIX, OPT_BS, OPT_QD, OPT_RINGS, OPT_RPG, OPT_HANDLER, OPT_FILE,
         OPT_SIZE, OPT_DATAPATH, OPT_SECONDS, OPT_WORKERS, OPT_JSON, OPT_NOREF, OPT_DAEMON,
-        OPT_FIO,
+        OPT_FIO, OPT_LIMIT_IOPS, OPT_LIMIT_MBPS,
     };
     static const struct option longopts[] = {
         {"rw", required_argument, NULL, OPT_RW},
@@ -129,6 +132,8 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
         {"no-reference", no_argument, NULL, OPT_NOREF},
         {"daemon", required_argument, NULL, OPT_DAEMON},
         {"fio", required_argument, NULL, OPT_FIO},
+        {"limit-iops", required_argument, NULL, OPT_LIMIT_IOPS},
+        {"limit-mbps", required_argument, NULL, OPT_LIMIT_MBPS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -248,6 +253,20 @@ int bench_parse_options(int argc, char **argv, struct bench_opts *o)
                 goto bad;
             }
             o->workers = (unsigned)v;
+            break;
+        case OPT_LIMIT_IOPS:
+            if (parse_u64(optarg, 1, 0x7fffffff, &v) < 0) {
+                what = "--limit-iops";
+                goto bad;
+            }
+            o->limit_iops = v;
+            break;
+        case OPT_LIMIT_MBPS:
+            if (parse_u64(optarg, 1, 2000, &v) < 0) {
+                what = "--limit-mbps";
+                goto bad;
+            }
+            o->limit_bps = v * 1000000u;
             break;
         case OPT_JSON:
             o->json = true;

@@ -66,6 +66,15 @@ void bench_report_text(const struct bench_opts *o, const char *path,
     } else {
         printf("reference: none (%s)\n", ref->why_not);
     }
+    if (r->guests > 1 || o->limit_iops || o->limit_bps) {
+        printf("per guest:");
+        for (unsigned g = 0; g < r->guests; g++)
+            printf(" %s%u %.0f IOPS", g ? ", " : "", g + 1, r->guest_iops[g]);
+        if (o->limit_iops || o->limit_bps)
+            printf(" (guest 1's rings held to %llu IOPS, %llu B/s each; 0: no limit)",
+                   (unsigned long long)o->limit_iops, (unsigned long long)o->limit_bps);
+        printf("\n");
+    }
     printf("requests: %llu reads, %llu writes, %llu errors in %.2f s\n",
            (unsigned long long)r->reads, (unsigned long long)r->writes,
            (unsigned long long)r->errors, r->seconds);
@@ -139,6 +148,8 @@ int bench_report_json(const struct bench_opts *o, const char *path,
     put_s(&cfg, "datapath", o->datapath);
     put_d(&cfg, "seconds", o->seconds);
     put_u(&cfg, "workers", o->workers);   /* 0: the daemon's default */
+    put_u(&cfg, "limit_iops", o->limit_iops);
+    put_u(&cfg, "limit_bps", o->limit_bps);
     put_sub(&root, "config", &cfg);
 
     put_u(&mach, "cpus", (uint64_t)(cpus() > 0 ? cpus() : 0));
@@ -157,6 +168,10 @@ int bench_report_json(const struct bench_opts *o, const char *path,
     put_d(&pv, "lat_p99_9_us", r->lat_p999_us);
     put_d(&pv, "daemon_cpu_s", r->daemon_cpu_s);
     put_d(&pv, "daemon_cpu_us_per_req", r->daemon_cpu_per_req_us);
+    struct json_object *gi = json_object_new_array();
+    for (unsigned g = 0; gi && g < r->guests; g++)
+        json_object_array_add(gi, json_object_new_double(r->guest_iops[g]));
+    put(&pv, "guest_iops", gi);
     if (r->daemon_syscalls >= 0) {
         put_u(&pv, "daemon_syscalls", (uint64_t)r->daemon_syscalls);
         put_d(&pv, "daemon_syscalls_per_req", r->daemon_syscalls_per_req);

@@ -6,7 +6,6 @@
  * without access to the tracepoint, the count is simply not there.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,7 @@
 
 #include "bench.h"
 
-int bench_syscalls_start(pid_t pid, struct bench_syscalls *s)
+int bench_syscalls_start(pid_t pid, double seconds, struct bench_syscalls *s)
 {
     *s = (struct bench_syscalls){.perf = -1};
     snprintf(s->out, sizeof(s->out), "/tmp/pvscsi-bench-perf.XXXXXX");
@@ -23,8 +22,11 @@ int bench_syscalls_start(pid_t pid, struct bench_syscalls *s)
     if (fd < 0)
         return -errno;
     close(fd);
-    char spid[16];
+    char spid[16], span[32];
     snprintf(spid, sizeof(spid), "%d", (int)pid);
+    /* perf counts for as long as its command runs: the run, with a margin
+     * on both sides in which the idle daemon makes no calls. */
+    snprintf(span, sizeof(span), "%.3f", seconds + 1.0);
     pid_t p = fork();
     if (p < 0)
         return -errno;
@@ -33,12 +35,12 @@ int bench_syscalls_start(pid_t pid, struct bench_syscalls *s)
         if (!freopen("/dev/null", "w", stderr))
             _exit(126);
         execlp("perf", "perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-p", spid, "-o",
-               s->out, (char *)NULL);
+               s->out, "--", "sleep", span, (char *)NULL);
         _exit(127);
     }
     s->perf = p;
-    /* perf attaches to the threads as it starts: give it that moment. */
-    usleep(200000);
+    /* perf sets its counters up before it starts the command. */
+    usleep(400000);
     return 0;
 }
 
@@ -46,7 +48,6 @@ long bench_syscalls_stop(struct bench_syscalls *s)
 {
     long n = -1;
     if (s->perf > 0) {
-        kill(s->perf, SIGINT);
         int st;
         if (waitpid(s->perf, &st, 0) == s->perf && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
             FILE *f = fopen(s->out, "r");

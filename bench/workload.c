@@ -464,6 +464,27 @@ static int run_threads(struct ring *rings, unsigned n, void *(*fn)(void *), pthr
     return rc;
 }
 
+/* pvscsid's limits for one of the guest's devices (its qos-iops/qos-bps
+ * nodes, as `pvscsictl limit` writes them). */
+static int set_limits(struct daemon_world *w, unsigned domid, unsigned devid,
+                      const struct bench_opts *o)
+{
+    char path[160], v[24];
+    toolstack_backend_path(path, sizeof(path), 0, (uint16_t)domid, devid);
+    size_t l = strlen(path);
+    const char *node[2] = {"/qos-iops", "/qos-bps"};
+    const uint64_t val[2] = {o->limit_iops, o->limit_bps};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path + l, sizeof(path) - l, "%s", node[i]);
+        snprintf(v, sizeof(v), "%" PRIu64, val[i]);
+        if (!xs_write(w->xs, XBT_NULL, path, v, (unsigned)strlen(v))) {
+            fprintf(stderr, "pvscsi-bench: writing %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench_result *res)
 {
     memset(res, 0, sizeof(*res));
@@ -550,6 +571,8 @@ int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench
                 fprintf(stderr, "pvscsi-bench: ring %u did not connect\n", i);
                 goto out;
             }
+            if (g == 0 && (o->limit_iops || o->limit_bps) && set_limits(&w, g + 1, d, o) < 0)
+                goto out;
             static const struct vscsi_hctl lun0 = {0, 0, 0, 0};
             if (simfront_wait_lun(rings[i].f, &lun0, true, 5000) < 0) {
                 fprintf(stderr, "pvscsi-bench: ring %u: the LUN did not appear\n", i);
@@ -579,7 +602,7 @@ int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench
         abort();
     }
     struct bench_syscalls sc;
-    bool counting = bench_syscalls_start(w.pid, &sc) == 0;
+    bool counting = bench_syscalls_start(w.pid, o->seconds, &sc) == 0;
     double dcpu0 = proc_cpu_seconds(w.pid), gcpu0 = self_cpu_seconds();
     (void)pthread_barrier_wait(&start);
     for (unsigned i = 0; i < o->rings; i++) {
@@ -607,6 +630,13 @@ int bench_run_pvscsid(const struct bench_opts *o, const char *path, struct bench
         failed |= r->failed;
         t0 = r->t_start < t0 ? r->t_start : t0;
         t1 = r->t_end > t1 ? r->t_end : t1;
+    }
+    res->guests = nguests;
+    for (unsigned i = 0; i < o->rings && res->seconds >= 0; i++) {
+        unsigned g = i / o->rings_per_guest;
+        double span = (double)(t1 - t0) / 1e9;
+        if (span > 0)
+            res->guest_iops[g] += (double)(rings[i].reads + rings[i].writes) / span;
     }
     uint64_t reqs = res->reads + res->writes;
     res->seconds = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0;
