@@ -12,7 +12,8 @@ static struct slot *find_cmd(struct ring_state *rs, uint16_t rqid, const struct 
     return NULL;
 }
 
-/* Command s is ended by the ABORT/RESET in slot t. */
+/* Command s is ended by the ABORT/RESET in slot t: answered with host byte
+ * `host`, t after it. */
 static void end_by(struct ring_state *rs, struct slot *s, struct slot *t, uint8_t host)
 {
     s->tmf.end_host = host;
@@ -40,8 +41,20 @@ bool tmf_reset(struct ring_state *rs, struct slot *t, struct lun_entry *e, int r
     t->tmf.waiting_for = 0;
     for (unsigned i = 0; e && i < VSCSI_RING_SIZE; i++) {
         struct slot *s = &rs->slots[i];
-        if (s != t && s->busy && s->lun == e && s->tmf.ended_by < 0)
+        if (s == t || !s->busy || s->lun != e)
+            continue;
+        if (s->tmf.ended_by < 0) {
             end_by(rs, s, t, XEN_VSCSIIF_RSLT_HOST_RESET);
+        } else {
+            /* Already ended by an ABORT: the reset is over once that
+             * ABORT is (it is answered after the command), so the guest
+             * never has the reset answered while the command still runs. */
+            struct slot *a = &rs->slots[s->tmf.ended_by];
+            if (a->tmf.ended_by < 0) {
+                a->tmf.ended_by = (int)(t - rs->slots);
+                t->tmf.waiting_for++;
+            }
+        }
     }
     return t->tmf.waiting_for == 0;
 }

@@ -22,13 +22,15 @@ bool tmf_abort(struct ring_state *rs, struct slot *t);
 
 /* RESET slot t of LUN e (NULL when the guest addressed none), whose
  * handler's reset returned reset_result (0 or -errno). Every command
- * running on e that nothing has ended yet is ended by t. true when t is to
- * be answered now with t->tmf.answer; false when it waits. */
+ * running on e that nothing has ended yet is ended by t; one an ABORT has
+ * ended already keeps that ABORT's host byte, and t waits for the ABORT to
+ * be answered too. true when t is to be answered now with t->tmf.answer;
+ * false when it waits. */
 bool tmf_reset(struct ring_state *rs, struct slot *t, struct lun_entry *e, int reset_result);
 
-/* Command slot s is being answered. Returns the ABORT/RESET slot that was
- * waiting for it if that one has nothing left to wait for (answer it with
- * its tmf.answer), else NULL. */
+/* Slot s (a command, or an ABORT a RESET waits for) is being answered.
+ * Returns the ABORT/RESET slot that was waiting for it if that one has
+ * nothing left to wait for (answer it with its tmf.answer), else NULL. */
 struct slot *tmf_finished(struct ring_state *rs, struct slot *s);
 
 #endif

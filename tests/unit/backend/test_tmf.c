@@ -125,21 +125,29 @@ TEST(reset_answers_at_once_when_idle_or_failed)
     free(rs);
 }
 
-TEST(reset_leaves_commands_an_abort_holds)
+/* A command an ABORT has ended keeps that ABORT's host byte, and a RESET
+ * of its LUN is answered only after the ABORT, which comes after the
+ * command: never while the command still runs. */
+TEST(reset_waits_for_commands_an_abort_holds)
 {
     struct ring_state *rs = ring();
     REQUIRE(rs);
     struct lun_entry e = {0};
     struct slot *c = cmd(rs, 0, 7, &e);
+    struct slot *d = cmd(rs, 3, 8, &e);
     struct slot *a = tmf(rs, 1, VSCSIIF_ACT_SCSI_ABORT, 7);
     CHECK(!tmf_abort(rs, a));
     struct slot *t = tmf(rs, 2, VSCSIIF_ACT_SCSI_RESET, 0);
-    CHECK(tmf_reset(rs, t, &e, 0));
+    CHECK(!tmf_reset(rs, t, &e, 0));
+    CHECK_INT_EQ(t->tmf.waiting_for, 2);           /* d, and the ABORT of c */
     CHECK_INT_EQ(c->tmf.end_host, XEN_VSCSIIF_RSLT_HOST_ABORT);
-    CHECK(tmf_finished(rs, c) == a);
+    CHECK_INT_EQ(d->tmf.end_host, XEN_VSCSIIF_RSLT_HOST_RESET);
+    CHECK(tmf_finished(rs, d) == NULL);
+    CHECK(tmf_finished(rs, c) == a);               /* the ABORT is due... */
+    CHECK(tmf_finished(rs, a) == t);               /* ...then the RESET */
     free(rs);
 }
 
 TAP_MAIN(abort_waits_for_its_command, abort_of_nothing_fails_at_once,
          reset_ends_every_command_of_its_lun, reset_answers_at_once_when_idle_or_failed,
-         reset_leaves_commands_an_abort_holds)
+         reset_waits_for_commands_an_abort_holds)
