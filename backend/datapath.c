@@ -195,6 +195,26 @@ int datapath_prepare(struct slot *s)
     return 0;
 }
 
+int datapath_check_destination(struct slot *s)
+{
+    if (s->rs->cfg->datapath == DATAPATH_MAP || s->req.nr_segs == 0 ||
+        (s->req.dir != VSCSI_DIR_FROM_DEVICE && s->req.dir != VSCSI_DIR_BIDIRECTIONAL))
+        return 0;
+    unsigned n = s->req.nr_segs;
+    for (unsigned i = 0; i < n; i++)
+        s->data.refs[i] = s->data.segs[i].gref;
+    void *p = xengnttab_map_domain_grant_refs(s->rs->gnttab, n, s->rs->domid, s->data.refs,
+                                              PROT_READ | PROT_WRITE);
+    if (!p) {
+        log_debug("%s: rqid %u: destination grants not writable: %s", s->rs->name,
+                  (unsigned)s->req.raw.rqid, strerror(errno));
+        return -EIO;
+    }
+    if (xengnttab_unmap(s->rs->gnttab, p, n) < 0)
+        log_err("%s: unmap of %u grants: %s", s->rs->name, n, strerror(errno));
+    return 0;
+}
+
 /* ---- out ------------------------------------------------------------------------ */
 
 bool datapath_finish(struct slot *s, uint32_t len)

@@ -65,6 +65,12 @@ void datapath_use_indirect(struct slot *s);
 int datapath_prepare(struct slot *s);
 /* Copies everything queued in copy_in, in one call, and empties it. */
 void datapath_run_in(struct ring_state *rs);
+/* Copy mode: are the pages the device's data will go to writable by us?
+ * (mapped writable and unmapped again, nothing copied). For commands that
+ * may not run twice (a tape READ moves the tape): a bad destination must
+ * be found before the device acts, not when its data cannot be delivered.
+ * Map mode has mapped them writable already. 0, or -EIO. */
+int datapath_check_destination(struct slot *s);
 
 /* ---- answering: queue, run once, check per slot ---------------------------- */
 

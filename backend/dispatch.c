@@ -245,6 +245,11 @@ static void start_requests(struct ring_state *rs, struct slot **list, unsigned n
             list[i] = NULL;
         } else if (!route_cdb(s)) {
             list[i] = NULL;
+        } else if (s->lun && !lun_cmd_repeatable(s->lun->lun, s->cmd.cdb) &&
+                   datapath_check_destination(s) < 0) {
+            /* Not run: its data could not have been delivered. */
+            answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
+            list[i] = NULL;
         } else if (datapath_prepare(s) < 0) {
             (void)datapath_finish(s, 0);
             answer_now(s, XEN_VSCSIIF_RSLT_HOST_ERROR);
