@@ -12,6 +12,9 @@
  * A handle's ports are closed when the last fd of its /dev/xen/evtchn would
  * close (xenevtchn_close, exit, SIGKILL), as the driver's release does with
  * EVTCHNOP_close: see lease.c for how the death of a process is seen.
+ *
+ * This file is the hypervisor's side (port tables, delivery); the API
+ * functions that call it are in evtchn_api.c.
  */
 #include "shared.h"
 
@@ -23,21 +26,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <xenevtchn.h>
-
-/* Who acts on a port table: a real handle or a guest domain. */
-struct evctx {
-    struct xs_evt_file *evt;
-    uint16_t domid;
-    uint32_t owner;   /* socket id (and, for a handle, its lease) */
-    bool leased;      /* a handle: its ports die with its lease */
-    int sock;
-};
-
-struct xenevtchn_handle {
-    struct evctx ctx;
-    struct xs_lease *lease;
-};
 
 /* ---- sockets ---- */
 static int sock_addr(struct sockaddr_un *sa, uint32_t id)
@@ -117,22 +105,54 @@ void xs_evt_repair(struct xs_evt_file *evt)
     evt->undelivered = n;
 }
 
-/* An event arrives on `port` of `evt`; `from` is any socket to send with.
- * The datagram goes first and the mask after it: a sender killed in
- * between leaves at most a spurious event, never a port masked for good. */
-static void deliver(struct xs_evt_file *evt, uint32_t port, int from)
+/* A datagram owed to a port's owner, sent once the lock is dropped: a
+ * sendto wakes the receiver, which would otherwise run into the lock still
+ * held (a futex wait, and a futex wake for the sender). */
+struct owed {
+    struct xs_evt_file *evt;
+    uint32_t owner, port;
+    bool due;
+};
+
+/* An event arrives on `port` of `evt` (lock held): masked, it only sets
+ * pending; else the port is masked and a datagram is owed to its owner. */
+static void raise_event(struct xs_evt_file *evt, uint32_t port, struct owed *o)
 {
     struct xs_port *p = &evt->ports[port];
     if (p->masked) {
         p->pending = 1;
         return;
     }
-    int r = sock_send(from, p->owner, port);
-    if (r == -EAGAIN || r == -EWOULDBLOCK || r == -ENOBUFS)
-        set_undelivered(evt, p, true);
-    /* Other errors: the owner is gone; nobody can read the event. */
     p->pending = 0;
     __atomic_store_n(&p->masked, 1, __ATOMIC_RELEASE);
+    *o = (struct owed){.evt = evt, .owner = p->owner, .port = port, .due = true};
+}
+
+/* Sends what raise_event owed, from any socket; a full queue flags the port
+ * undelivered, for the owner's next pending(). locked: the caller holds the
+ * lock (rare paths). Other errors: the owner is gone; nobody can read it. */
+static void pay(struct owed *o, int from, bool locked)
+{
+    if (!o->due)
+        return;
+    o->due = false;
+    int r = sock_send(from, o->owner, o->port);
+    if (r != -EAGAIN && r != -EWOULDBLOCK && r != -ENOBUFS)
+        return;
+    if (!locked && xs_lock() < 0)
+        return;
+    struct xs_port *p = &o->evt->ports[o->port];
+    if (p->state != XS_PORT_FREE && p->owner == o->owner && p->masked)
+        set_undelivered(o->evt, p, true);
+    if (!locked)
+        xs_unlock();
+}
+
+static void deliver_locked(struct xs_evt_file *evt, uint32_t port, int from)
+{
+    struct owed o = {.due = false};
+    raise_event(evt, port, &o);
+    pay(&o, from, true);
 }
 
 static int alloc_port(struct xs_evt_file *evt)
@@ -152,6 +172,7 @@ static void port_init(struct xs_port *p, uint32_t state, uint32_t remote_dom,
     p->masked = 0;
     p->pending = 0;
     p->undelivered = 0;
+    p->sending = 0;
     p->owner = c->owner;
     p->leased = c->leased;
     __atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
@@ -161,7 +182,7 @@ static void port_init(struct xs_port *p, uint32_t state, uint32_t remote_dom,
  * offered to the closer's domain (Xen's evtchn_close), its own pending
  * and mask bits untouched; the closed port is freed with its pending bit
  * cleared (Xen's free_evtchn). */
-static void close_port(struct xs_evt_file *evt, uint16_t domid, uint32_t port)
+static void close_port(struct xs_evt_file *evt, uint16_t domid, uint32_t port, int from)
 {
     struct xs_port *p = &evt->ports[port];
     if (p->state == XS_PORT_INTERDOMAIN && p->remote_dom <= UINT16_MAX) {
@@ -170,6 +191,14 @@ static void close_port(struct xs_evt_file *evt, uint16_t domid, uint32_t port)
             struct xs_port *rp = &r->ports[p->remote_port];
             if (rp->state == XS_PORT_INTERDOMAIN && rp->remote_dom == domid &&
                 rp->remote_port == port) {
+                /* Killed between masking the remote port and sending to it:
+                 * Xen's send was atomic, so unmask it (and deliver what is
+                 * pending) rather than leave it masked with nothing queued. */
+                if (p->sending && rp->masked) {
+                    rp->masked = 0;
+                    if (rp->pending)
+                        deliver_locked(r, p->remote_port, from);
+                }
                 rp->remote_port = 0;
                 __atomic_store_n(&rp->state, XS_PORT_UNBOUND, __ATOMIC_RELEASE);
             }
@@ -178,27 +207,37 @@ static void close_port(struct xs_evt_file *evt, uint16_t domid, uint32_t port)
     }
     set_undelivered(evt, p, false);
     p->pending = 0;
+    p->sending = 0;
     __atomic_store_n(&p->state, XS_PORT_FREE, __ATOMIC_RELEASE);
+}
+
+/* A socket to send with on others' behalf (rare paths): datagram sockets
+ * need no bind to send. -1 when none can be made (the owner then stays
+ * masked, as with a full queue, until the next event). */
+static int any_socket(void)
+{
+    return socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
 void xs_evt_close_owned(struct xs_evt_file *evt, uint16_t domid, bool all, uint32_t owner)
 {
+    int from = -1;
     for (uint32_t p = 1; p < XENSIM_NR_PORTS; p++) {
         if (evt->ports[p].state == XS_PORT_FREE)
             continue;
         if (!all && evt->ports[p].owner != owner)
             continue;
-        close_port(evt, domid, p);
+        if (from < 0 && evt->ports[p].sending)
+            from = any_socket();
+        close_port(evt, domid, p, from);
     }
+    if (from >= 0)
+        close(from);
 }
 
 void xs_evt_reap_lease(struct xs_evt_file *evt, uint16_t domid, uint32_t id)
 {
-    for (uint32_t p = 1; p < XENSIM_NR_PORTS; p++) {
-        const struct xs_port *port = &evt->ports[p];
-        if (port->state != XS_PORT_FREE && port->leased && port->owner == id)
-            close_port(evt, domid, p);
-    }
+    xs_evt_close_owned(evt, domid, false, id);
 }
 
 void xs_evt_reap_dead(struct xs_evt_file *evt)
@@ -255,7 +294,7 @@ static bool owns(const struct evctx *c, uint32_t port)
 }
 
 /* ---- operations, returning -errno ---- */
-static int ev_alloc_unbound(struct evctx *c, uint16_t remote)
+int ev_alloc_unbound(struct evctx *c, uint16_t remote)
 {
     int r = xs_lock();
     if (r < 0)
@@ -268,7 +307,7 @@ static int ev_alloc_unbound(struct evctx *c, uint16_t remote)
     return port;
 }
 
-static int ev_bind_interdomain(struct evctx *c, uint32_t domid, uint32_t remote_port)
+int ev_bind_interdomain(struct evctx *c, uint32_t domid, uint32_t remote_port)
 {
     if (domid > UINT16_MAX)
         return -ESRCH;
@@ -276,6 +315,7 @@ static int ev_bind_interdomain(struct evctx *c, uint32_t domid, uint32_t remote_
     if (r < 0)
         return r;
     struct xs_evt_file *re = xs_evt_get((uint16_t)domid, false);
+    struct owed o = {.due = false};
     int port;
     if (!re) {
         port = -ESRCH;  /* as Xen for an unknown domain */
@@ -303,16 +343,17 @@ static int ev_bind_interdomain(struct evctx *c, uint32_t domid, uint32_t remote_
     __atomic_store_n(&rp->state, XS_PORT_INTERDOMAIN, __ATOMIC_RELEASE);
     /* Xen sets the new local port pending, since notifications sent to the
      * unbound remote port were lost: the binder sees one event at once. */
-    deliver(c->evt, (uint32_t)port, c->sock);
+    raise_event(c->evt, (uint32_t)port, &o);
 out:
     xs_evt_put(re);
     xs_unlock();
+    pay(&o, c->sock, false);   /* our own port: dies with us if we die first */
     return port;
 }
 
 /* not_ours: the error for a port that is not the caller's (the Linux
  * driver's ENOTCONN for a handle, Xen's EINVAL for a guest). */
-static int ev_notify(struct evctx *c, uint32_t port, int not_ours)
+int ev_notify(struct evctx *c, uint32_t port, int not_ours)
 {
     int r = xs_lock();
     if (r < 0)
@@ -322,24 +363,35 @@ static int ev_notify(struct evctx *c, uint32_t port, int not_ours)
         return not_ours;
     }
     struct xs_port *p = &c->evt->ports[port];
+    struct xs_evt_file *re = NULL;
+    struct owed o = {.due = false};
     /* Unbound (peer closed or gone): nothing to do, as Xen. A peer that died
      * unreaped has no socket any more: the event is dropped all the same. */
     if (p->state == XS_PORT_INTERDOMAIN && p->remote_dom <= UINT16_MAX &&
         p->remote_port < XENSIM_NR_PORTS) {
-        struct xs_evt_file *re = xs_evt_get((uint16_t)p->remote_dom, false);
+        re = xs_evt_get((uint16_t)p->remote_dom, false);
         if (re) {
             struct xs_port *rp = &re->ports[p->remote_port];
             if (rp->state == XS_PORT_INTERDOMAIN && rp->remote_dom == c->domid &&
                 rp->remote_port == port)
-                deliver(re, p->remote_port, c->sock);
-            xs_evt_put(re);
+                raise_event(re, p->remote_port, &o);
         }
     }
+    /* Until it is sent, the reaper of a handle killed meanwhile knows the
+     * remote port may be masked with nothing queued (close_port). */
+    if (o.due && c->leased)
+        __atomic_store_n(&p->sending, 1, __ATOMIC_RELEASE);
     xs_unlock();
+    if (o.due) {
+        pay(&o, c->sock, false);
+        if (c->leased)
+            __atomic_store_n(&p->sending, 0, __ATOMIC_RELEASE);
+    }
+    xs_evt_put(re);
     return 0;
 }
 
-static int ev_close(struct evctx *c, uint32_t port)
+int ev_close(struct evctx *c, uint32_t port)
 {
     int r = xs_lock();
     if (r < 0)
@@ -348,24 +400,26 @@ static int ev_close(struct evctx *c, uint32_t port)
         xs_unlock();
         return -ENOTCONN;  /* as the Linux driver for a port not ours */
     }
-    close_port(c->evt, c->domid, port);
+    close_port(c->evt, c->domid, port, c->sock);
     xs_unlock();
     return 0;
 }
 
-static int ev_unmask(struct evctx *c, uint32_t port)
+int ev_unmask(struct evctx *c, uint32_t port)
 {
     int r = xs_lock();
     if (r < 0)
         return r;
     /* The Linux driver ignores ports that are not ours. */
+    struct owed o = {.due = false};
     if (owns(c, port)) {
         struct xs_port *p = &c->evt->ports[port];
         p->masked = 0;
         if (p->pending)
-            deliver(c->evt, port, c->sock);
+            raise_event(c->evt, port, &o);
     }
     xs_unlock();
+    pay(&o, c->sock, false);   /* our own port: dies with us if we die first */
     return 0;
 }
 
@@ -393,7 +447,7 @@ static unsigned refill(struct evctx *c)
 
 /* One recv, as the real read(2) of the device; a second one only when an
  * undelivered port was just queued. */
-static int ev_pending(struct evctx *c)
+int ev_pending(struct evctx *c)
 {
     bool refilled = false;
     for (;;) {
@@ -413,180 +467,4 @@ static int ev_pending(struct evctx *c)
             return -EAGAIN;
         refilled = true;
     }
-}
-
-/* ---- real API ---- */
-static int ret_errno(int r)
-{
-    if (r < 0) {
-        errno = -r;
-        return -1;
-    }
-    return r;
-}
-
-xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int flags)
-{
-    (void)logger;
-    (void)flags;
-    if (!xensim_dir()) {
-        errno = ENOENT;  /* as without /dev/xen/evtchn */
-        return NULL;
-    }
-    xenevtchn_handle *h = calloc(1, sizeof(*h));
-    if (!h)
-        return NULL;
-    h->ctx.domid = xs_self_domid();
-    h->ctx.leased = true;
-    h->ctx.sock = -1;
-    int e = 0;
-    h->ctx.evt = xs_evt_get(h->ctx.domid, true);
-    if (!h->ctx.evt)
-        goto fail;
-    int r = xs_lock();
-    if (r < 0) {
-        errno = -r;
-        goto fail;
-    }
-    h->lease = xs_lease_new();
-    xs_unlock();
-    if (!h->lease)
-        goto fail;
-    h->ctx.owner = xs_lease_id(h->lease);
-    h->ctx.sock = xs_sock_open(h->ctx.owner);
-    if (h->ctx.sock < 0)
-        goto fail;
-    return h;
-fail:
-    e = errno;
-    if (h->lease) {
-        bool locked = xs_lock() == 0;
-        xs_lease_drop(h->lease, locked);
-        if (locked)
-            xs_unlock();
-    }
-    xs_evt_put(h->ctx.evt);
-    free(h);
-    errno = e;
-    return NULL;
-}
-
-xenevtchn_handle *xenevtchn_fdopen(struct xentoollog_logger *logger, int fd,
-                                   unsigned open_flags)
-{
-    (void)logger;
-    (void)fd;
-    (void)open_flags;
-    errno = ENOSYS;
-    return NULL;
-}
-
-int xenevtchn_close(xenevtchn_handle *xce)
-{
-    if (!xce)
-        return 0;
-    /* As closing /dev/xen/evtchn: once no process has the file open any
-     * more (a forked child may still have it), every port of it is closed. */
-    bool locked = xs_lock() == 0;   /* not locked: the directory is gone */
-    xs_lease_drop(xce->lease, locked);
-    if (locked)
-        xs_unlock();
-    xs_evt_put(xce->ctx.evt);
-    close(xce->ctx.sock);
-    free(xce);
-    return 0;
-}
-
-int xenevtchn_fd(xenevtchn_handle *xce)
-{
-    return xce->ctx.sock;
-}
-
-int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
-{
-    return ret_errno(ev_notify(&xce->ctx, port, -ENOTCONN));
-}
-
-xenevtchn_port_or_error_t xenevtchn_bind_unbound_port(xenevtchn_handle *xce, uint32_t domid)
-{
-    if (domid > UINT16_MAX)
-        return ret_errno(-ESRCH);
-    return ret_errno(ev_alloc_unbound(&xce->ctx, (uint16_t)domid));
-}
-
-xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
-                                                     evtchn_port_t remote_port)
-{
-    return ret_errno(ev_bind_interdomain(&xce->ctx, domid, remote_port));
-}
-
-xenevtchn_port_or_error_t xenevtchn_bind_virq(xenevtchn_handle *xce, unsigned int virq)
-{
-    (void)xce;
-    (void)virq;
-    return ret_errno(-ENOSYS);  /* no VIRQs in the simulator */
-}
-
-int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
-{
-    return ret_errno(ev_close(&xce->ctx, port));
-}
-
-xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
-{
-    return ret_errno(ev_pending(&xce->ctx));
-}
-
-int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
-{
-    return ret_errno(ev_unmask(&xce->ctx, port));
-}
-
-int xenevtchn_restrict(xenevtchn_handle *xce, domid_t domid)
-{
-    (void)xce;
-    (void)domid;
-    return 0;
-}
-
-/* ---- guest side ---- */
-static struct evctx dom_ctx(struct xensim_domain *d)
-{
-    return (struct evctx){.evt = d->evt, .domid = d->domid, .owner = d->sock_id,
-                          .leased = false, .sock = d->sock};
-}
-
-int xensim_evtchn_alloc_unbound(struct xensim_domain *d, uint16_t remote_domid)
-{
-    struct evctx c = dom_ctx(d);
-    return ev_alloc_unbound(&c, remote_domid);
-}
-
-int xensim_evtchn_fd(struct xensim_domain *d)
-{
-    return d->sock;
-}
-
-int xensim_evtchn_pending(struct xensim_domain *d)
-{
-    struct evctx c = dom_ctx(d);
-    return ev_pending(&c);
-}
-
-int xensim_evtchn_unmask(struct xensim_domain *d, uint32_t port)
-{
-    struct evctx c = dom_ctx(d);
-    return ev_unmask(&c, port);
-}
-
-int xensim_evtchn_notify(struct xensim_domain *d, uint32_t port)
-{
-    struct evctx c = dom_ctx(d);
-    return ev_notify(&c, port, -EINVAL);
-}
-
-int xensim_evtchn_close(struct xensim_domain *d, uint32_t port)
-{
-    struct evctx c = dom_ctx(d);
-    return ev_close(&c, port);
 }

@@ -54,6 +54,8 @@ struct xs_port {
     uint32_t undelivered;  /* datagram could not be queued (queue full) */
     uint32_t owner;        /* id of the owner: its socket is "s<owner>" */
     uint32_t leased;       /* owner is a lease: the port dies with it */
+    uint32_t sending;      /* its owner masked the peer port, datagram not sent yet */
+    uint32_t pad;
 };
 
 /* dom<D>.evt */
@@ -205,6 +207,24 @@ static inline uint32_t xs_gnt_active(const struct xs_gnt_file *g, uint32_t ref)
 }
 
 /* ---- event channels (evtchn.c) ---- */
+/* Who acts on a port table: a real handle or a guest domain. */
+struct evctx {
+    struct xs_evt_file *evt;
+    uint16_t domid;
+    uint32_t owner;   /* socket id (and, for a handle, its lease) */
+    bool leased;      /* a handle: its ports die with its lease */
+    int sock;
+};
+/* The operations, returning a port, 0 or -errno. not_ours: notify's error
+ * for a port that is not the caller's (ENOTCONN for a handle as the Linux
+ * driver, EINVAL for a guest as Xen). */
+int ev_alloc_unbound(struct evctx *c, uint16_t remote);
+int ev_bind_interdomain(struct evctx *c, uint32_t domid, uint32_t remote_port);
+int ev_notify(struct evctx *c, uint32_t port, int not_ours);
+int ev_close(struct evctx *c, uint32_t port);
+int ev_unmask(struct evctx *c, uint32_t port);
+int ev_pending(struct evctx *c);
+
 /* Makes the bound, non-blocking datagram socket "s<id>". */
 int xs_sock_open(uint32_t id);
 /* Removes the socket file "s<id>" (its fd stays with whoever has it). */

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shared.h"
 #include "sim_fixture.h"
 
 #define GUEST 1
@@ -361,6 +362,55 @@ SIM_TEST(first_observation_after_death_sees_it)
     }
 }
 
+/* A backend killed after masking the guest's port for an event but before
+ * sending it (notify sends after dropping the lock) must not leave that
+ * port masked with nothing queued: Xen's send is atomic. The state is made
+ * by hand here, as the kill would leave it. */
+SIM_TEST(killed_between_masking_and_sending)
+{
+    struct world w;
+    REQUIRE(world_make(&w));
+    int up[2], down[2];
+    REQUIRE(pipe(up) == 0 && pipe(down) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(up[0]);
+        close(down[1]);
+        backend_main(&w, DIE_SIGKILL, up[1], down[0]);
+    }
+    close(up[1]);
+    close(down[0]);
+    int msg[2] = {-1, -1};
+    CHECK(read_msg(up[0], msg, sizeof(msg)));
+    CHECK_INT_EQ(msg[0], 0);
+    int lp = msg[1];
+    REQUIRE(xs_lock() == 0);
+    struct xs_evt_file *dom0 = xs_evt_get(0, false);
+    if (dom0 && lp > 0) {
+        w.d->evt->ports[w.gp].masked = 1;     /* raise_event done ... */
+        dom0->ports[lp].sending = 1;           /* ... the sendto not */
+    }
+    xs_evt_put(dom0);
+    xs_unlock();
+    CHECK_INT_EQ(kill(pid, SIGKILL), 0);
+    CHECK_INT_EQ(waitpid(pid, NULL, 0), pid);
+
+    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    REQUIRE(xce);
+    int lp2 = xenevtchn_bind_interdomain(xce, GUEST, (evtchn_port_t)w.gp);
+    CHECK_INT_EQ(lp2, lp);
+    CHECK_INT_EQ(xenevtchn_notify(xce, (evtchn_port_t)lp2), 0);
+    CHECK(sim_readable(xensim_evtchn_fd(w.d), 5000));
+    CHECK_INT_EQ(xensim_evtchn_pending(w.d), w.gp);
+    CHECK_INT_EQ(xensim_evtchn_pending(w.d), -EAGAIN);
+    CHECK_INT_EQ(xenevtchn_close(xce), 0);
+    close(up[0]);
+    close(down[1]);
+    xensim_domain_destroy(w.d);
+}
+
 /* P connects and forks C, which shares P's event channel fd but not P's
  * mappings (gntdev's are VM_DONTCOPY). P dies: its mappings go, the
  * channel stays bound while C has the fd; C exits: the channel is closed. */
@@ -465,5 +515,6 @@ SIM_TEST(leases_of_another_directory_are_not_ours)
 TAP_MAIN(sigkilled_backend_releases_ports_and_mappings,
          backend_exiting_without_close_releases_them,
          thread_of_killed_process_released_at_process_death,
-         first_observation_after_death_sees_it, forked_child_shares_channels_not_mappings,
+         first_observation_after_death_sees_it, killed_between_masking_and_sending,
+         forked_child_shares_channels_not_mappings,
          leases_of_another_directory_are_not_ours)
