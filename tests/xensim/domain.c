@@ -30,8 +30,10 @@ static void dom_free(struct xensim_domain *d)
         munmap(d->gnt, sizeof(*d->gnt));
     if (d->evt)
         munmap(d->evt, sizeof(*d->evt));
-    if (d->sock >= 0)
-        xs_sock_close(d->sock, d->sock_name);
+    if (d->sock >= 0) {
+        xs_sock_unlink(d->sock_id);
+        close(d->sock);
+    }
     free(d->page_used);
     free(d->ref_used);
     free(d);
@@ -96,9 +98,10 @@ struct xensim_domain *xensim_domain_create(uint16_t domid, uint32_t nr_pages)
     }
     d->gnt->nr_pages = nr_pages;
     __atomic_store_n(&d->gnt->magic, XS_MAGIC_GNT, __ATOMIC_RELEASE);
+    d->sock_id = xs_new_id();
     xs_unlock();
 
-    d->sock = xs_sock_open("g", d->sock_name);
+    d->sock = xs_sock_open(d->sock_id);
     if (d->sock < 0) {
         err = errno;
         xensim_domain_destroy(d);
@@ -124,7 +127,7 @@ void xensim_domain_destroy(struct xensim_domain *d)
     /* Proceed without the lock if it is gone (directory removed): the
      * files must go and memory must be freed anyway. */
     bool locked = xs_lock() == 0;
-    xs_evt_close_owned(d->evt, d->domid, NULL);
+    xs_evt_close_owned(d->evt, d->domid, true, 0);
     __atomic_store_n(&d->gnt->dead, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&d->evt->dead, 1, __ATOMIC_RELEASE);
     dom_unlink(d->domid, "gnt");
@@ -194,9 +197,11 @@ int xensim_end_access(struct xensim_domain *d, uint32_t ref)
     int r = xs_lock();
     if (r < 0)
         return r;
+    /* Mapped by a process that died: the kernel has unmapped it. */
+    if (xs_gnt_active(d->gnt, ref) != 0)
+        xs_gnt_reap_dead(d->gnt, ref);
     struct grant_entry_v1 e = xs_gnt_load(d->gnt, ref);
-    if (__atomic_load_n(&d->gnt->active[ref], __ATOMIC_ACQUIRE) != 0 ||
-        (e.flags & (GTF_reading | GTF_writing))) {
+    if (xs_gnt_active(d->gnt, ref) != 0 || (e.flags & (GTF_reading | GTF_writing))) {
         xs_unlock();
         return -EBUSY;
     }
@@ -205,6 +210,20 @@ int xensim_end_access(struct xensim_domain *d, uint32_t ref)
     if (ref >= GNTTAB_NR_RESERVED_ENTRIES)
         d->ref_used[ref] = 0;
     return 0;
+}
+
+int xensim_grant_flags(struct xensim_domain *d, uint32_t ref)
+{
+    if (ref >= XENSIM_NR_GRANTS)
+        return -EINVAL;
+    int r = xs_lock();
+    if (r < 0)
+        return r;
+    if (xs_gnt_active(d->gnt, ref) != 0)
+        xs_gnt_reap_dead(d->gnt, ref);
+    uint16_t flags = xs_gnt_load(d->gnt, ref).flags;
+    xs_unlock();
+    return flags;
 }
 
 int xensim_grant_set_raw(struct xensim_domain *d, uint32_t ref, uint16_t flags,

@@ -6,7 +6,8 @@
  * to a GTF_readonly entry, ref < XENSIM_NR_GRANTS, frame < domain's pages.
  * Maps set GTF_reading (and GTF_writing) in the shared entry with a
  * compare-and-swap that also re-validates it, as Xen does, and count active
- * mappings per entry; the last unmap clears the bits.
+ * mappings per entry and mapping process (its map lease, see lease.c); the
+ * last unmap clears the bits. A process's mappings die with it.
  */
 #include "shared.h"
 
@@ -23,12 +24,15 @@
 struct page_map {
     struct xs_gdom *g;   /* holds the granting domain's files */
     uint32_t ref;
+    uint32_t frame;
 };
 
 struct mapping {
     struct mapping *next;
     uint8_t *start;
     uint32_t count;
+    uint32_t lease;      /* the mapping process's map lease */
+    unsigned fork_gen;   /* another generation: inherited, not mapped here */
     struct page_map pages[];
 };
 
@@ -68,20 +72,84 @@ static int16_t check_grant(struct xs_gdom *g, uint32_t ref, uint16_t self, bool 
     return GNTST_general_error; /* "Shared grant entry is unstable" in Xen */
 }
 
-/* Drops one active mapping of ref; the last clears GTF_reading|writing.
- * Caller holds the lock (so no map is between its check and increment). */
-static void unpin(struct xs_gdom *g, uint32_t ref)
+static void clear_busy_flags(struct xs_gdom *g, uint32_t ref)
 {
-    if (__atomic_sub_fetch(&g->gnt->active[ref], 1, __ATOMIC_ACQ_REL) != 0)
-        return;
     uint64_t raw = __atomic_load_n(&g->gnt->entries[ref], __ATOMIC_ACQUIRE);
     for (;;) {
         struct grant_entry_v1 e;
         memcpy(&e, &raw, sizeof(e));
+        if (!(e.flags & (GTF_reading | GTF_writing)))
+            return;
         e.flags &= (uint16_t)~(GTF_reading | GTF_writing);
         if (__atomic_compare_exchange_n(&g->gnt->entries[ref], &raw, xs_gnt_raw(e), false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             return;
+    }
+}
+
+/* Counts one more mapping of ref by `lease` (lock held); false when every
+ * holder slot is taken by live processes (Xen's maptrack is full). */
+static bool hold(struct xs_gdom *g, uint32_t ref, uint32_t lease)
+{
+    struct xs_gnt_holder *hs = g->gnt->holders[ref];
+    for (uint32_t i = 0; i < XS_GNT_HOLDERS; i++) {
+        if (hs[i].count && hs[i].lease == lease) {
+            __atomic_store_n(&hs[i].count, hs[i].count + 1, __ATOMIC_RELEASE);
+            return true;
+        }
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < XS_GNT_HOLDERS; i++) {
+            if (!hs[i].count) {
+                hs[i].lease = lease;   /* count 0: still a free slot */
+                __atomic_store_n(&hs[i].count, 1, __ATOMIC_RELEASE);
+                return true;
+            }
+        }
+        if (pass == 0)
+            xs_gnt_reap_dead(g->gnt, ref);
+    }
+    return false;
+}
+
+/* Drops one mapping of ref by `lease`; the last one clears GTF_reading and
+ * GTF_writing, before the count drops, so a process killed in between
+ * leaves a count for the reaper rather than flags nobody clears. Lock held
+ * (so no map is between its check and its increment). */
+static void unhold(struct xs_gdom *g, uint32_t ref, uint32_t lease)
+{
+    struct xs_gnt_holder *hs = g->gnt->holders[ref];
+    for (uint32_t i = 0; i < XS_GNT_HOLDERS; i++) {
+        if (!hs[i].count || hs[i].lease != lease)
+            continue;
+        if (xs_gnt_active(g->gnt, ref) == 1)
+            clear_busy_flags(g, ref);
+        __atomic_store_n(&hs[i].count, hs[i].count - 1, __ATOMIC_RELEASE);
+        return;
+    }
+}
+
+void xs_gnt_reap_lease(struct xs_gnt_file *gnt, uint32_t id)
+{
+    struct xs_gdom g = {.gnt = gnt};
+    for (uint32_t ref = 0; ref < XENSIM_NR_GRANTS; ref++) {
+        for (uint32_t i = 0; i < XS_GNT_HOLDERS; i++) {
+            struct xs_gnt_holder *h = &gnt->holders[ref][i];
+            if (!h->count || h->lease != id)
+                continue;
+            if (xs_gnt_active(gnt, ref) == h->count)
+                clear_busy_flags(&g, ref);
+            __atomic_store_n(&h->count, 0, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+void xs_gnt_reap_dead(struct xs_gnt_file *gnt, uint32_t ref)
+{
+    for (uint32_t i = 0; i < XS_GNT_HOLDERS; i++) {
+        uint32_t lease = gnt->holders[ref][i].lease;
+        if (gnt->holders[ref][i].count)
+            xs_lease_alive(lease);
     }
 }
 
@@ -91,7 +159,7 @@ static void release_pages(struct mapping *m, uint32_t n)
     /* Without the lock (directory gone) still drop counts: they are atomic. */
     bool locked = xs_lock() == 0;
     for (uint32_t i = 0; i < n; i++) {
-        unpin(m->pages[i].g, m->pages[i].ref);
+        unhold(m->pages[i].g, m->pages[i].ref, m->lease);
         xs_gdom_put(m->pages[i].g);
     }
     if (locked)
@@ -121,8 +189,15 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger, unsigned open
 
 static void mapping_destroy(struct mapping *m)
 {
-    munmap(m->start, (size_t)m->count * XENSIM_PAGE_SIZE);
-    release_pages(m, m->count);
+    if (m->fork_gen == xs_fork_gen()) {
+        munmap(m->start, (size_t)m->count * XENSIM_PAGE_SIZE);
+        release_pages(m, m->count);
+    } else {
+        /* Inherited by fork: not in this address space (MADV_DONTFORK), and
+         * its grants are held by the parent's lease, not ours. */
+        for (uint32_t i = 0; i < m->count; i++)
+            xs_gdom_put(m->pages[i].g);
+    }
     free(m);
 }
 
@@ -156,6 +231,51 @@ int xengnttab_set_max_grants(xengnttab_handle *xgt, uint32_t nr_grants)
     return 0;
 }
 
+/* Maps m's pinned pages at one address range: one mmap when they are
+ * consecutive frames of one domain (always for one page), else a reserved
+ * range and one mmap per run of consecutive frames. MADV_DONTFORK: a forked
+ * child does not get gntdev mappings (VM_DONTCOPY). 0 or errno. */
+static int map_pages(struct mapping *m, int prot)
+{
+    size_t len = (size_t)m->count * XENSIM_PAGE_SIZE;
+    uint32_t run = 1;
+    while (run < m->count && m->pages[run].g == m->pages[0].g &&
+           m->pages[run].frame == m->pages[0].frame + run)
+        run++;
+    uint8_t *base;
+    if (run == m->count) {
+        base = mmap(NULL, len, prot, MAP_SHARED, m->pages[0].g->ram_fd,
+                    (off_t)m->pages[0].frame * XENSIM_PAGE_SIZE);
+        if (base == MAP_FAILED)
+            return errno;
+    } else {
+        base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base == MAP_FAILED)
+            return errno;
+        for (uint32_t i = 0; i < m->count; i += run) {
+            run = 1;
+            while (i + run < m->count && m->pages[i + run].g == m->pages[i].g &&
+                   m->pages[i + run].frame == m->pages[i].frame + run)
+                run++;
+            void *p = mmap(base + (size_t)i * XENSIM_PAGE_SIZE, (size_t)run * XENSIM_PAGE_SIZE,
+                           prot, MAP_SHARED | MAP_FIXED, m->pages[i].g->ram_fd,
+                           (off_t)m->pages[i].frame * XENSIM_PAGE_SIZE);
+            if (p == MAP_FAILED) {
+                int e = errno;
+                munmap(base, len);
+                return e;
+            }
+        }
+    }
+    if (madvise(base, len, MADV_DONTFORK) < 0) {
+        int e = errno;
+        munmap(base, len);
+        return e;
+    }
+    m->start = base;
+    return 0;
+}
+
 /* domids: one per ref (stride 1) or a single one (stride 0). */
 static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
                       size_t stride, const uint32_t *refs, int prot)
@@ -178,63 +298,63 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
         return NULL;
     }
 
-    size_t len = (size_t)count * XENSIM_PAGE_SIZE;
     struct mapping *m = calloc(1, sizeof(*m) + (size_t)count * sizeof(m->pages[0]));
-    void *base = MAP_FAILED;
     int err = ENOMEM;
     if (!m)
         goto fail;
-    base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) {
-        err = errno;
-        goto fail;
-    }
-    m->start = base;
     m->count = count;
+    m->fork_gen = xs_fork_gen();
 
+    /* Pin every page first (as gntdev's map ioctl, then its mmap). */
     int r = xs_lock();
     if (r < 0) {
         err = -r;
         goto fail;
     }
-    uint32_t i;
-    err = 0;
-    for (i = 0; i < count; i++) {
-        uint32_t domid = domids[i * stride], frame = 0;
+    m->lease = xs_map_lease(&err);
+    uint32_t i = 0;
+    if (m->lease)
+        err = 0;
+    for (; !err && i < count; i++) {
+        uint32_t domid = domids[i * stride];
         struct xs_gdom *g = domid <= UINT16_MAX ? xs_gdom_get((uint16_t)domid) : NULL;
         if (!g) {
             err = EINVAL;   /* GNTST_bad_domain */
             break;
         }
-        if (check_grant(g, refs[i], h->self, write, true, &frame) != GNTST_okay) {
+        /* Counted before the entry is pinned: a process killed in between
+         * leaves a count the reaper drops, never GTF_reading nobody clears.
+         * gntdev turns any failed map op into EINVAL. */
+        if (refs[i] >= XENSIM_NR_GRANTS || !hold(g, refs[i], m->lease)) {
             xs_gdom_put(g);
-            err = EINVAL;   /* gntdev turns any failed map op into EINVAL */
+            err = EINVAL;
             break;
         }
-        __atomic_add_fetch(&g->gnt->active[refs[i]], 1, __ATOMIC_ACQ_REL);
+        if (check_grant(g, refs[i], h->self, write, true, &m->pages[i].frame) != GNTST_okay) {
+            unhold(g, refs[i], m->lease);
+            xs_gdom_put(g);
+            err = EINVAL;
+            break;
+        }
         m->pages[i].g = g;
         m->pages[i].ref = refs[i];
-        void *p = mmap(m->start + (size_t)i * XENSIM_PAGE_SIZE, XENSIM_PAGE_SIZE, mprot,
-                       MAP_SHARED | MAP_FIXED, g->ram_fd, (off_t)frame * XENSIM_PAGE_SIZE);
-        if (p == MAP_FAILED) {
-            err = errno;
-            i++;            /* page i is pinned: undo it too */
-            break;
-        }
     }
     xs_unlock();
     if (err) {
         release_pages(m, i);
         goto fail;
     }
+    err = map_pages(m, mprot);
+    if (err) {
+        release_pages(m, count);
+        goto fail;
+    }
     pthread_mutex_lock(&h->mu);
     m->next = h->maps;
     h->maps = m;
     pthread_mutex_unlock(&h->mu);
-    return base;
+    return m->start;
 fail:
-    if (base != MAP_FAILED)
-        munmap(base, len);
     free(m);
     pthread_mutex_lock(&h->mu);
     h->mapped_pages -= count;
@@ -269,6 +389,12 @@ int xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
     struct mapping *m = *pp;
     /* gntdev finds the map by exact start and count, else EINVAL. */
     if (!m || m->count != count) {
+        pthread_mutex_unlock(&xgt->mu);
+        errno = EINVAL;
+        return -1;
+    }
+    if (m->fork_gen != xs_fork_gen()) {
+        /* A forked child has no such mapping (gntdev finds no vma). */
         pthread_mutex_unlock(&xgt->mu);
         errno = EINVAL;
         return -1;

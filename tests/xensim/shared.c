@@ -1,5 +1,5 @@
-/* xensim: directory, paths, the simulator-wide lock, the per-process cache of
- * mapped state files, setup/teardown and introspection. */
+/* xensim: directory, paths, the per-process cache of mapped state files
+ * (the lock file among them), setup and teardown. */
 #include "shared.h"
 
 #include <dirent.h>
@@ -10,13 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Socket paths are "<dir>/<owner>" and must fit sockaddr_un (108 bytes). */
-#define XS_MAX_DIR_LEN (107u - XS_OWNER_LEN)
+/* Socket paths are "<dir>/s<id>" and must fit sockaddr_un (108 bytes). */
+#define XS_MAX_DIR_LEN (107u - XS_NAME_LEN)
 
 int xs_path(char *buf, size_t len, const char *name)
 {
@@ -43,80 +42,23 @@ uint16_t xs_self_domid(void)
     return (uint16_t)v;
 }
 
-/* ---- lock ----------------------------------------------------------------
- * flock serialises processes; it belongs to the open file description, so
- * threads of one process also need the mutex, and a forked child must not use
- * the parent's description (it would share the parent's lock). */
-static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
+/* ---- fork ----
+ * A forked child must not inherit cache_mu locked by another thread. */
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static int lock_fd = -1;
-static pid_t lock_pid;
-static char lock_path[PATH_MAX];
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void fork_prepare(void)
 {
-    pthread_mutex_lock(&lock_mu);
     pthread_mutex_lock(&cache_mu);
 }
 static void fork_parent(void)
 {
     pthread_mutex_unlock(&cache_mu);
-    pthread_mutex_unlock(&lock_mu);
 }
 static void atfork_init(void)
 {
-    /* The child reopens the lock file (see lock_pid), so both just unlock. */
     if (pthread_atfork(fork_prepare, fork_parent, fork_parent) != 0)
         abort();
-}
-
-int xs_lock(void)
-{
-    char path[PATH_MAX];
-    pthread_once(&atfork_once, atfork_init);
-    pthread_mutex_lock(&lock_mu);
-    int r = xs_path(path, sizeof(path), "lock");
-    if (r < 0)
-        goto fail;
-    if (lock_fd < 0 || lock_pid != getpid() || strcmp(path, lock_path) != 0) {
-        if (lock_fd >= 0)
-            close(lock_fd);
-        lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lock_fd < 0) {
-            r = -errno;
-            goto fail;
-        }
-        lock_pid = getpid();
-        memcpy(lock_path, path, sizeof(path));
-    }
-    while (flock(lock_fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            r = -errno;
-            goto fail;
-        }
-    }
-    return 0;
-fail:
-    pthread_mutex_unlock(&lock_mu);
-    return r;
-}
-
-void xs_unlock(void)
-{
-    if (flock(lock_fd, LOCK_UN) < 0)
-        abort(); /* cannot fail on a valid fd; going on would deadlock others */
-    pthread_mutex_unlock(&lock_mu);
-}
-
-static void lock_forget(void)
-{
-    pthread_mutex_lock(&lock_mu);
-    if (lock_fd >= 0)
-        close(lock_fd);
-    lock_fd = -1;
-    lock_path[0] = '\0';
-    pthread_mutex_unlock(&lock_mu);
 }
 
 /* ---- files ---- */
@@ -161,7 +103,7 @@ fail:;
 }
 
 /* ---- cache ---- */
-enum { K_GDOM, K_EVT, K_STATS };
+enum { K_GDOM, K_EVT, K_STATS, K_LOCK };
 
 struct centry {
     struct xs_gdom g;       /* first: xs_gdom_put converts back */
@@ -277,6 +219,12 @@ static int open_evt(struct centry *c, bool create)
     return 0;
 }
 
+static int open_lock(struct centry *c)
+{
+    c->map = xs_lock_file_open(&c->size);
+    return c->map ? 0 : -errno;
+}
+
 static int open_stats(struct centry *c)
 {
     c->size = sizeof(struct xs_stats_file);
@@ -314,7 +262,10 @@ static struct centry *cache_get(int kind, uint16_t domid, bool create)
         c->kind = kind;
         c->domid = domid;
         c->g.ram_fd = -1;
-        r = kind == K_GDOM ? open_gdom(c) : kind == K_EVT ? open_evt(c, create) : open_stats(c);
+        r = kind == K_GDOM  ? open_gdom(c)
+            : kind == K_EVT ? open_evt(c, create)
+            : kind == K_LOCK ? open_lock(c)
+                             : open_stats(c);
         if (r < 0) {
             centry_free(c);
             c = NULL;
@@ -370,6 +321,37 @@ void xs_evt_put(struct xs_evt_file *e)
         cache_put(c);
 }
 
+struct xs_lock_file *xs_lock_file_get(void **token)
+{
+    struct centry *c = cache_get(K_LOCK, 0, true);
+    *token = c;
+    return c ? c->map : NULL;
+}
+
+void xs_lock_file_put(void *token)
+{
+    if (token)
+        cache_put(token);
+}
+
+void xs_for_each_domain(const char *ext, void (*fn)(uint16_t domid, void *arg), void *arg)
+{
+    const char *dir = xensim_dir();
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        unsigned domid;
+        char e[8];
+        int end = 0;
+        if (sscanf(de->d_name, "dom%5u.%7[a-z]%n", &domid, e, &end) == 2 &&
+            de->d_name[end] == '\0' && domid <= UINT16_MAX && strcmp(e, ext) == 0)
+            fn((uint16_t)domid, arg);
+    }
+    closedir(d);
+}
+
 void xs_stats_add_copy(uint64_t n)
 {
     struct centry *c = cache_get(K_STATS, 0, true);
@@ -379,7 +361,7 @@ void xs_stats_add_copy(uint64_t n)
     cache_put(c);
 }
 
-/* ---- public: setup / teardown / introspection ---- */
+/* ---- public: setup / teardown ---- */
 int xensim_setup(const char *dir)
 {
     char tmpl[] = "/dev/shm/xensim.XXXXXX";
@@ -395,7 +377,6 @@ int xensim_setup(const char *dir)
     if (setenv("XENSIM_DIR", dir, 1) < 0)
         return -errno;
     xs_cache_flush();
-    lock_forget();
     void *st = xs_map_file("stats", sizeof(struct xs_stats_file), true, false, NULL);
     if (!st)
         return -errno;
@@ -416,8 +397,8 @@ int xensim_teardown(void)
         return -ENOENT;
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s", dir);
+    xs_lease_forget_dir();
     xs_cache_flush();
-    lock_forget();
     int r = 0;
     DIR *d = opendir(path);
     if (!d)
@@ -434,34 +415,6 @@ int xensim_teardown(void)
         r = -errno;
     unsetenv("XENSIM_DIR");
     return r;
-}
-
-int xensim_count_mappings(uint16_t domid)
-{
-    struct xs_gdom *g = xs_gdom_get(domid);
-    if (!g)
-        return 0;
-    long long sum = 0;
-    for (uint32_t i = 0; i < XENSIM_NR_GRANTS; i++)
-        sum += __atomic_load_n(&g->gnt->active[i], __ATOMIC_ACQUIRE);
-    xs_gdom_put(g);
-    return sum > INT32_MAX ? INT32_MAX : (int)sum;
-}
-
-int xensim_count_bound_ports(uint16_t domid)
-{
-    int r = xs_lock();
-    if (r < 0)
-        return 0;
-    struct xs_evt_file *e = xs_evt_get(domid, false);
-    int n = 0;
-    if (e) {
-        for (uint32_t p = 1; p < XENSIM_NR_PORTS; p++)
-            n += e->ports[p].state != XS_PORT_FREE;
-        xs_evt_put(e);
-    }
-    xs_unlock();
-    return n;
 }
 
 uint64_t xensim_count_copy_segments(void)

@@ -11,11 +11,51 @@
  * several processes (daemon, guests, tests) share one "hypervisor":
  *   dom<D>.ram   guest RAM, gfn N at offset N * 4096
  *   dom<D>.gnt   grant table in Xen's v1 format (struct grant_entry_v1),
- *                followed by a per-entry count of active foreign mappings
+ *                followed by the active foreign mappings of each entry, per
+ *                mapping process
  *   dom<D>.evt   event channel table (port states, peers, mask/pending)
- *   ev-...       one AF_UNIX datagram socket per event channel handle
+ *   lock         the simulator-wide lock (a robust process-shared mutex)
+ *   s<id>        one AF_UNIX datagram socket per event channel handle or
+ *                guest domain
+ *   l<id>        one lease per event channel handle and per mapping process
  *
  * A process using the real API acts as domain XENSIM_DOMID (default 0).
+ *
+ * When a process dies (exit, SIGKILL; not when one of its threads exits),
+ * what the kernel would release goes, as on Xen + Linux: the ports of its
+ * event channel handles are closed (the remote end of an interdomain channel
+ * becomes unbound, offered to the dead process's domain again; the guest's
+ * notifications meanwhile are dropped) and its grant mappings end (active
+ * counts drop, the last clears GTF_reading/GTF_writing). A forked child
+ * shares its parent's event channel handles but none of its mappings.
+ * See lease.c.
+ *
+ * Syscalls per call of the real API (the daemon links the simulator, so
+ * they count as the daemon's), next to those of the real libraries on
+ * Linux (libxenevtchn, libxengnttab over /dev/xen/evtchn and gntdev);
+ * tests/unit/xensim/test_syscalls.c counts them:
+ *
+ *   call                               simulator                real
+ *   xenevtchn_notify                   sendto, or none when     ioctl
+ *                                      the peer port is masked
+ *   xenevtchn_pending                  recvfrom (a second one   read
+ *                                      only after re-queueing an
+ *                                      undelivered port)
+ *   xenevtchn_unmask                   none, or sendto when     write
+ *                                      the port was pending
+ *   xengnttab_grant_copy               none                     ioctl
+ *   xengnttab_map_*grant_ref*          mmap, madvise when the   ioctl, mmap
+ *                                      frames are consecutive
+ *                                      (always for one page);
+ *                                      else mmap per run of
+ *                                      consecutive frames + 2
+ *   xengnttab_unmap                    munmap                   ioctl, munmap,
+ *                                                               ioctl
+ *   bind_interdomain, bind_unbound,    a few more, to find      ioctl
+ *   xenevtchn_open/close,              dead processes' leases
+ *   xengnttab_open/close               (rare calls)
+ *
+ * The lock takes no syscall unless contended (a futex wait then).
  */
 #ifndef XENSIM_H
 #define XENSIM_H
@@ -58,8 +98,12 @@ void *xensim_page(struct xensim_domain *d, uint32_t gfn); /* NULL if out of rang
 int64_t xensim_grant_access(struct xensim_domain *d, uint16_t to_domid,
                             uint32_t gfn, bool readonly);
 /* Revokes a grant; -EBUSY while a foreign mapping of it exists (as
- * gnttab_end_foreign_access_ref fails while GTF_reading/writing are set). */
+ * gnttab_end_foreign_access_ref fails while GTF_reading/writing are set).
+ * Mappings of a process that died are gone, as on Xen. */
 int xensim_end_access(struct xensim_domain *d, uint32_t ref);
+/* The flags of a grant entry as the guest reads them (GTF_reading and
+ * GTF_writing while mapped), or -EINVAL for a bad ref. */
+int xensim_grant_flags(struct xensim_domain *d, uint32_t ref);
 /* Writes an arbitrary v1 entry (for hostile-guest tests). */
 int xensim_grant_set_raw(struct xensim_domain *d, uint32_t ref, uint16_t flags,
                          uint16_t domid, uint32_t frame);
@@ -77,11 +121,25 @@ int xensim_evtchn_notify(struct xensim_domain *d, uint32_t port);
 int xensim_evtchn_close(struct xensim_domain *d, uint32_t port);
 
 /* ---- Introspection (leak checks) ------------------------------------------ */
-/* Active foreign mappings of grants of domain `domid` (any mapper). */
+/* Active foreign mappings of grants of domain `domid` (any mapper). A
+ * process's mappings end with it (exit, SIGKILL) as gntdev's do. */
 int xensim_count_mappings(uint16_t domid);
+/* Active foreign mappings of one grant: count, -EINVAL (bad ref) or -ESRCH
+ * (no such domain). */
+int xensim_count_grant_mappings(uint16_t domid, uint32_t ref);
 /* Event channel ports of domain `domid` that are bound (unbound-offered ports
  * and interdomain-bound ports). */
 int xensim_count_bound_ports(uint16_t domid);
+/* EVTCHNOP_status: the state of `port` of domain `domid` and, unbound,
+ * who may bind it or, interdomain, its peer. 0, -ESRCH (no such domain) or
+ * -EINVAL (port out of range). */
+enum { XENSIM_EVTCHN_CLOSED = 0, XENSIM_EVTCHN_UNBOUND = 1, XENSIM_EVTCHN_INTERDOMAIN = 2 };
+struct xensim_evtchn_status {
+    int state;
+    uint16_t remote_dom;
+    uint32_t remote_port;
+};
+int xensim_evtchn_status(uint16_t domid, uint32_t port, struct xensim_evtchn_status *st);
 /* Grant copies performed (segments, any status) since setup: lets tests see
  * that data moved by copy rather than by mapping. */
 uint64_t xensim_count_copy_segments(void);
