@@ -307,19 +307,16 @@ static struct json_object *vhost_record(struct api_ctx *x, const char *uuid)
 {
     if (!api_view(x))
         return NULL;
-    size_t hi = 0;
-    while (hi < x->view.nhost && strcmp(x->view.host[hi].uuid, uuid) != 0)
-        hi++;
-    if (hi == x->view.nhost)
+    const struct xsv_vhost *h = xsv_vhost_by_uuid(&x->view, uuid);
+    if (!h)
         return NULL;
-    const struct xsv_vhost *h = &x->view.host[hi];
     struct json_object *r = json_object_new_object();
     struct json_object *luns = json_object_new_array(), *phbas = json_object_new_array();
     api_put_str(r, "uuid", h->uuid);
     api_put_ref(r, "VM", api_vm_uuid_of_domid(x, h->domid));
     for (size_t i = 0; i < x->view.nlun; i++) {
         const struct xsv_lun *l = &x->view.lun[i];
-        if (l->vhost != hi || !xsv_lun_live(l))
+        if (l->vhost != (size_t)(h - x->view.host) || !xsv_lun_live(l))
             continue;
         json_object_array_add(luns, api_ref(l->uuid));
         const struct pscsi *p = pscsi_of_pdev(x, l->p_dev);
@@ -494,11 +491,7 @@ static struct json_object *vhost_destroy(struct api_ctx *x, struct json_object *
     const char *ref = api_str_param(x, params, 0, "self");
     if (!ref || !api_view(x))
         return NULL;
-    const char *uuid = api_ref_uuid(ref);
-    const struct xsv_vhost *h = NULL;
-    for (size_t i = 0; uuid && i < x->view.nhost; i++)
-        if (strcmp(x->view.host[i].uuid, uuid) == 0)
-            h = &x->view.host[i];
+    const struct xsv_vhost *h = xsv_vhost_by_uuid(&x->view, api_ref_uuid(ref));
     if (!h)
         return api_bad_handle(x, "DSCSI_HBA", ref);
     int r = detach_all(x->c->xs, x->c->be_domid, h->domid, h->devid);

@@ -39,11 +39,7 @@ static struct json_object *set_limit(struct api_ctx *x, struct json_object *para
     uint64_t value;
     if (!limit_param(x, json_object_array_get_idx(params, 1), &value))
         return NULL;
-    const char *uuid = api_ref_uuid(ref);
-    const struct xsv_vhost *h = NULL;
-    for (size_t i = 0; uuid && i < x->view.nhost; i++)
-        if (strcmp(x->view.host[i].uuid, uuid) == 0)
-            h = &x->view.host[i];
+    const struct xsv_vhost *h = xsv_vhost_by_uuid(&x->view, api_ref_uuid(ref));
     if (!h)
         return api_bad_handle(x, "DSCSI_HBA", ref);
     char dir[XSU_PATH_MAX];

@@ -225,6 +225,14 @@ const struct xsv_vm *xsv_vm_by_domid(const struct xsv_view *v, unsigned domid)
     return NULL;
 }
 
+const struct xsv_vhost *xsv_vhost_by_uuid(const struct xsv_view *v, const char *uuid)
+{
+    for (size_t i = 0; uuid && i < v->nhost; i++)
+        if (strcmp(v->host[i].uuid, uuid) == 0)
+            return &v->host[i];
+    return NULL;
+}
+
 const struct xsv_vm *xsv_vm_by_uuid(const struct xsv_view *v, const char *uuid)
 {
     for (size_t i = 0; i < v->nvm; i++)

@@ -64,5 +64,6 @@ int xsv_lun_uuid(char out[UUID_STRLEN], const char *vm_uuid, unsigned devid, uns
 
 const struct xsv_vm *xsv_vm_by_domid(const struct xsv_view *v, unsigned domid);
 const struct xsv_vm *xsv_vm_by_uuid(const struct xsv_view *v, const char *uuid);
+const struct xsv_vhost *xsv_vhost_by_uuid(const struct xsv_view *v, const char *uuid);
 
 #endif

@@ -55,6 +55,9 @@ TEST(devices_of_another_toolstack_appear)
     CHECK_INT_EQ(v.host[0].be_state, 4);
     CHECK_INT_EQ(v.host[0].fe_state, 4);
     CHECK(!v.host[0].feature_host);
+    CHECK(xsv_vhost_by_uuid(&v, v.host[0].uuid) == &v.host[0]);
+    CHECK(xsv_vhost_by_uuid(&v, "x") == NULL);
+    CHECK(xsv_vhost_by_uuid(&v, NULL) == NULL);
     REQUIRE(v.nlun == 3);
     int seen = 0;
     for (size_t i = 0; i < v.nlun; i++) {
