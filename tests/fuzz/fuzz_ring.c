@@ -13,8 +13,9 @@
  * drained and checked idle.
  *
  * Input: flags (bit 0 grant map; bits 1-3 all set: the ring page itself is
- * in the hostile ref table), the ring's start index (4 bytes), then
- * operations (see run()).
+ * in the hostile ref table; bit 4: the ring is detached before the drain,
+ * as worker.c's MSG_DETACH does, with answers if bit 5), the ring's start
+ * index (4 bytes), then operations (see run()).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -385,9 +386,15 @@ static void run(struct input *in)
     }
 }
 
-/* Whatever is published is taken; every command runs to its answer. */
-static void drain(void)
+/* Whatever is published is taken; every command runs to its answer. A
+ * detached ring takes nothing more and answers only if told to. */
+static void drain(bool detach, bool answer)
 {
+    if (detach) {
+        world.rs->detaching = true;
+        world.rs->answer_on_detach = answer;
+        oracle_detached(answer);
+    }
     oracle_dispatch(&world);
     turn_end();
     for (unsigned i = 0; world.rs->inflight; i++) {
@@ -441,7 +448,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.req_prod_pvt = start;
     oracle_begin(&world, chaos);
     run(&in);
-    drain();
+    drain(flags & 0x10, flags & 0x20);
     oracle_end(&world);
     world_disconnect(&world);
     return 0;

@@ -55,6 +55,8 @@ void oracle_responses(struct world *w);
 uint16_t oracle_inflight_rqid(unsigned pick, uint16_t fallback);
 /* The guest wrote bytes into list page k (read-only to the backend). */
 void oracle_list_written(unsigned k);
+/* The ring was detached; answer: the guest still reads answers. */
+void oracle_detached(bool answer);
 /* After the drain: nothing left over anywhere. */
 void oracle_end(struct world *w);
 
