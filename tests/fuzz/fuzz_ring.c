@@ -343,15 +343,15 @@ static void run(struct input *in)
             /* A worker loop turn: CQEs and/or the ring, then the flush. */
             uint8_t f = rd8(in);
             if (f & 1)
-                world_reap(&world, 1u + (f >> 4), false);
+                oracle_reaped(world_reap(&world, 1u + (f >> 4), false));
             oracle_dispatch(&world);
             if (f & 2)
-                world_reap(&world, 1u + (f >> 4), false);
+                oracle_reaped(world_reap(&world, 1u + (f >> 4), false));
             turn_end();
             break;
         }
         case OP_REAP:
-            world_reap(&world, 1u + rd8(in) % 8u, false);
+            oracle_reaped(world_reap(&world, 1u + rd8(in) % 8u, false));
             turn_end();
             break;
         case OP_PROD:
@@ -403,7 +403,7 @@ static void drain(bool detach, bool answer)
                     (unsigned)world.rs->inflight);
             abort();
         }
-        world_reap(&world, ~0u, true);
+        oracle_reaped(world_reap(&world, ~0u, true));
         turn_end();
     }
 }

@@ -31,6 +31,7 @@ static struct {
     struct world *w;
     bool trace;              /* FUZZ_RING_TRACE set: print takes and answers */
     bool chaos;
+    bool reaped;             /* CQEs handled since the last flush */
     bool lossy;              /* the guest reused a slot whose answer it had not
                                 read: answers may be lost, none are checked */
     bool weak;               /* rqids became ambiguous: counts only */
@@ -100,6 +101,7 @@ void oracle_begin(struct world *w, bool chaos)
     }
     o.chaos = chaos;
     o.lossy = false;
+    o.reaped = false;
     o.weak = o.reads_unreliable = false;
     memset(o.meta_valid, 0, sizeof(o.meta_valid));
     o.nr_taken = 0;
@@ -237,8 +239,9 @@ static void take(const struct vscsiif_request *raw, uint32_t idx)
         }
     } else if (t->req.kind == K_ABORT && !o.weak) {
         /* Its victim surely still runs: a file command of an earlier turn
-         * (those finish only on their CQE), unanswered, that nothing
-         * else has ended, with an rqid no one else has in flight. */
+         * (those finish only on their CQE, and none was handled since the
+         * last answers were read), unanswered, that nothing else has
+         * ended, with an rqid no one else has in flight. */
         unsigned same = 0;
         struct taken *v = NULL;
         for (unsigned i = 0; i + 1 < o.nr_taken; i++) {
@@ -248,7 +251,7 @@ static void take(const struct vscsiif_request *raw, uint32_t idx)
             }
         }
         uint32_t f, e;
-        t->victim_expected = same == 1 && v->turn < o.turn && !v->tmf_seen &&
+        t->victim_expected = same == 1 && v->turn < o.turn && !v->tmf_seen && !o.reaped &&
                              v->raw.act == VSCSIIF_ACT_SCSI_CDB &&
                              (file_blocks(&v->req, &f, &e) ||
                               (v->req.kind == K_SYNC && v->req.addr == W_LUN_FILE));
@@ -544,8 +547,15 @@ static void response(const struct vscsiif_response *r)
     answered(&t, r);
 }
 
+void oracle_reaped(unsigned n)
+{
+    if (n)
+        o.reaped = true;
+}
+
 void oracle_responses(struct world *w)
 {
+    o.reaped = false;
     if (o.chaos || o.lossy)
         return;
     RING_IDX prod = __atomic_load_n(&w->sring->rsp_prod, __ATOMIC_ACQUIRE);

@@ -49,6 +49,8 @@ void oracle_begin(struct world *w, bool chaos);
 void oracle_put(uint32_t idx, const struct o_req *req);
 /* The backend's turn: dispatch_ring with the takes recorded and checked. */
 void oracle_dispatch(struct world *w);
+/* n CQEs were handed to the core (world_reap). */
+void oracle_reaped(unsigned n);
 /* After dispatch_flush: the frontend reads and checks the new answers. */
 void oracle_responses(struct world *w);
 /* An rqid of a request in flight (taken, not answered), else `fallback`. */
