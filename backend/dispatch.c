@@ -44,6 +44,7 @@ static void slot_release(struct slot *s)
     if (s->lun)
         s->lun->inflight--;
     s->lun = NULL;
+    s->launched = false;
     s->busy = false;
     RING_COUNTER_SUB(rs->inflight, 1);
     struct slot *t = tmf_finished(rs, s);
@@ -68,7 +69,12 @@ static void cmd_answer(struct slot *s, bool copied)
     struct ring_state *rs = s->rs;
     struct lun_cmd *c = &s->cmd;
     uint32_t len = s->req.data_len;
-    if (!copied) {
+    if (s->tmf.end_host) {
+        /* Ended by an ABORT/RESET while its data went back: answered as
+         * ended, like every command an ABORT/RESET ends (tmf.h). */
+        ring_stats_answered(&rs->stats, s->start_ns, s->tmf.end_host, 0, 0);
+        respond(s, vscsi_rslt(s->tmf.end_host, 0), NULL, 0, len);
+    } else if (!copied) {
         ring_stats_answered(&rs->stats, s->start_ns, XEN_VSCSIIF_RSLT_HOST_ERROR, 0, 0);
         respond(s, vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_ERROR, 0), NULL, 0, len);
     } else {
@@ -154,6 +160,7 @@ static void launch_cdb(struct slot *s, struct io_uring *uring)
     struct lun *lun = s->lun->lun;
     qos_charge(&rs->qos, s->req.data_len);
     journal_started(rs->journal, slot_index(s));
+    s->launched = true;
     if (lun->ops->start(lun, &s->cmd, uring) == LUN_DONE)
         cmd_finish(s);
 }
@@ -193,6 +200,7 @@ static bool intake(struct slot *s)
     s->data.copy_count = 0;
     s->lun = NULL;
     s->emulated = false;
+    s->launched = false;
     s->tmf = (struct slot_tmf){.ended_by = -1};
     enum vscsi_reject rj = vscsi_request_check(r, &rs->limits);
     if (rj != VSCSI_REQ_OK) {

@@ -63,6 +63,8 @@ struct slot {
     struct lun_entry *lun;                    /* NULL for emulated commands */
     struct lun_cmd cmd;
     bool emulated;                            /* REPORT LUNS answered by us */
+    bool launched;                            /* handed to its LUN's handler and not
+                                                 yet answered: what ABORT/RESET end */
     uint32_t answer_residual;                 /* finished: residual of the answer */
     struct slot_tmf tmf;
     struct slot_data data;                    /* datapath.c's */

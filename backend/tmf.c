@@ -6,7 +6,7 @@ static struct slot *find_cmd(struct ring_state *rs, uint16_t rqid, const struct 
 {
     for (unsigned i = 0; i < VSCSI_RING_SIZE; i++) {
         struct slot *s = &rs->slots[i];
-        if (s != not && s->busy && s->req.act == VSCSIIF_ACT_SCSI_CDB && s->req.raw.rqid == rqid)
+        if (s != not && s->launched && s->req.raw.rqid == rqid)
             return s;
     }
     return NULL;
@@ -41,7 +41,7 @@ bool tmf_reset(struct ring_state *rs, struct slot *t, struct lun_entry *e, int r
     t->tmf.waiting_for = 0;
     for (unsigned i = 0; e && i < VSCSI_RING_SIZE; i++) {
         struct slot *s = &rs->slots[i];
-        if (s == t || !s->busy || s->lun != e)
+        if (s == t || !s->launched || s->lun != e)
             continue;
         if (s->tmf.ended_by < 0) {
             end_by(rs, s, t, XEN_VSCSIIF_RSLT_HOST_RESET);

@@ -24,6 +24,7 @@ static struct slot *cmd(struct ring_state *rs, unsigned i, uint16_t rqid, struct
     s->req.act = VSCSIIF_ACT_SCSI_CDB;
     s->req.raw.rqid = rqid;
     s->lun = e;
+    s->launched = e != NULL;   /* emulated ones never reach a handler */
     return s;
 }
 
@@ -148,6 +149,27 @@ TEST(reset_waits_for_commands_an_abort_holds)
     free(rs);
 }
 
+/* Commands taken in the same pass but after the ABORT/RESET on the ring
+ * are routed to their LUN and not yet launched: neither ends them. */
+TEST(commands_not_launched_are_not_ended)
+{
+    struct ring_state *rs = ring();
+    REQUIRE(rs);
+    struct lun_entry e = {0};
+    struct slot *c = cmd(rs, 0, 7, &e);
+    c->launched = false;
+    struct slot *t = tmf(rs, 1, VSCSIIF_ACT_SCSI_RESET, 0);
+    CHECK(tmf_reset(rs, t, &e, 0));
+    CHECK_INT_EQ(t->tmf.answer, XEN_VSCSIIF_RSLT_RESET_SUCCESS);
+    CHECK_INT_EQ(c->tmf.end_host, 0);
+    CHECK_INT_EQ(c->tmf.ended_by, -1);
+    struct slot *a = tmf(rs, 2, VSCSIIF_ACT_SCSI_ABORT, 7);
+    CHECK(tmf_abort(rs, a));
+    CHECK_INT_EQ(a->tmf.answer, XEN_VSCSIIF_RSLT_RESET_FAILED);
+    CHECK_INT_EQ(c->tmf.end_host, 0);
+    free(rs);
+}
+
 TAP_MAIN(abort_waits_for_its_command, abort_of_nothing_fails_at_once,
          reset_ends_every_command_of_its_lun, reset_answers_at_once_when_idle_or_failed,
-         reset_waits_for_commands_an_abort_holds)
+         reset_waits_for_commands_an_abort_holds, commands_not_launched_are_not_ended)
