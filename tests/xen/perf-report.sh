@@ -29,7 +29,7 @@ function ratio(p, k) { return (p == "-" || k == "-" || k + 0 == 0) ? "-" : sprin
 function add(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
 function addrow(r) { if (!(r in seenrow)) { seenrow[r] = 1; rows[++nrows] = r } }
 function busy(s) { return kv(s, "user") + kv(s, "nice") + kv(s, "sys") + kv(s, "irq") + kv(s, "softirq") }
-$2 == "FIO" && $4 != "strace" {
+$2 == "FIO" && $4 != "strace" && $4 != "profile" {
     addrow($5); be = $3
     add(be SUBSEP $5 SUBSEP "iops", kv($0, "iops")); add(be SUBSEP $5 SUBSEP "mbps", kv($0, "mbps"))
     add(be SUBSEP $5 SUBSEP "p50", kv($0, "p50")); add(be SUBSEP $5 SUBSEP "p99", kv($0, "p99"))
@@ -48,6 +48,7 @@ $2 == "VERIFY" { verify[++nverify] = $0 }
 $2 == "TOP" && ($4 == 1 || $4 == "strace") { tops[++ntops] = substr($0, 8) }
 $2 == "TAPE1M" { t1m[++nt1m] = $0 }
 $2 == "CMD" { c = $0; sub(/^XP CMD [^ ]* /, "", c); if (!(c in seencmd)) { seencmd[c] = 1; cmds[++ncmds] = c } }
+$2 == "PROFILE" { k = $3 " " $4; if (!(k in prof)) profk[++nprof] = k; prof[k] = prof[k] "\n" substr($0, length($1 $2 $3 $4) + 5) }
 $2 == "STRACE" { st[$3] = st[$3] "\n" substr($0, length($1 $2 $3) + 4) }
 function addrow2(r) { if (!(r in seen2)) { seen2[r] = 1; rows2[++nrows2] = r } }
 END {
@@ -55,7 +56,7 @@ END {
     # CPU per request (us) of each round, from the CPU lines joined with the FIO lines
     for (k in cpu) {
         split(k, f, SUBSEP); be = f[1]; rd = f[2]; job = f[3]
-        if (rd == "strace") continue
+        if (rd == "strace" || rd == "profile") continue
         if (job ~ /^tape-/) {
             if (!((be, rd, job) in mib) || mib[be, rd, job] == 0) continue
             d = job; sub(/^tape-/, "", d); split(d, g, "-"); r = "tape " g[1] " " (g[2] / 1024) " KiB"
@@ -141,6 +142,11 @@ END {
         for (i = 2; i <= n; i++) { print L[i]; if (L[i] ~ / total$/) { split(L[i], g, " "); tot = g[4] } }
         print "```"
         if (tot != "" && sios[j] + 0 > 0) printf "\nsyscalls per request: %.2f (%s calls / %s I/Os)\n", tot / sios[j], tot, sios[j]
+    }
+    for (i = 1; i <= nprof; i++) {
+        print ""
+        printf "### dom0 profile (perf record -a -e cpu-clock, flat; an extra run), %s\n", profk[i]
+        print ""; print "```"; printf "%s\n", substr(prof[profk[i]], 2); print "```"
     }
     if (ncmds) { print ""; print "### commands (round 1)"; print ""; print "```"; for (i = 1; i <= ncmds; i++) print cmds[i]; print "```" }
     if (bad != "") { print ""; print "### runs that failed" bad }

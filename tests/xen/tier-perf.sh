@@ -18,6 +18,8 @@
 #   XT_PERF_TAPE_MB=30                 MiB per tape stream (a multiple of 15: whole records of each size)
 #   XT_PERF_TAPE_BS="65536 262144 491520"   tape record sizes (bytes)
 #   XT_PERF_STRACE=1                   strace -c of pvscsid over an extra QD1 and QD16 run
+#   XT_PERF_PROFILE=1                  perf record -a (cpu-clock) of dom0 over an extra 4 KiB QD16
+#                                      and 1 MiB QD4 run, each backend, last round
 #   XT_PERF_IDLE=5                     seconds of idle CPU sampled per round
 #   XT_PERF_PVSCSID_ARGS="..."         pvscsid's options (default: none but -f)
 #   XT_VERBOSE=1                       the serial console live
@@ -25,7 +27,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 xt_fetch
 xt_build
-xt_install fio strace     # their binaries and libraries go into the VM
+xt_install fio strace linux-perf   # their binaries and libraries go into the VM
 G=$XT_DIR/guest
 W=$XT_CACHE/work-perf
 rm -rf "$W"; mkdir -p "$W/domU/xt" "$W/dom0/xt"
@@ -49,7 +51,7 @@ xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg st" || xt_di
 # dom0: as the xen tier's, plus strace, mtx, and the settings
 D0=$W/dom0
 xt_xen_dom0 "$D0" "$W/initrd-domU.gz"
-xt_add_bins "$D0" /usr/bin/strace
+xt_add_bins "$D0" /usr/bin/strace /usr/bin/perf
 xt_add_tape_tools "$D0"
 cat > "$D0/xt/perf.conf" <<EOF
 PERF_ROUNDS='$ROUNDS'
@@ -60,6 +62,8 @@ PERF_TAPE_MB='${XT_PERF_TAPE_MB:-30}'
 PERF_TAPE_BS='${XT_PERF_TAPE_BS:-65536 262144 491520}'
 PERF_STRACE='${XT_PERF_STRACE:-1}'
 PERF_STRACE_JOBS='4k-randread-qd1 4k-randread-qd16'
+PERF_PROFILE='${XT_PERF_PROFILE:-1}'
+PERF_PROFILE_JOBS='4k-randread-qd16 1m-read-qd4'
 PERF_IDLE='${XT_PERF_IDLE:-5}'
 PERF_PVSCSID_ARGS='${XT_PERF_PVSCSID_ARGS:-}'
 PERF_DISK_MB=128
@@ -74,10 +78,12 @@ njobs=$(echo "$JOBS" | wc -w)
 tmo=$((900 + ROUNDS * 2 * (njobs * (RUNTIME + 30) + 600)))
 echo "# perf tier: $ROUNDS rounds per backend, jobs: $JOBS; ${RUNTIME} s each; tape ${TAPE}; bound ${tmo} s"
 echo "# pvscsid: $XT_BUILD/backend/pvscsid ($(cd "$XT_SRC" && git describe --always --dirty 2>/dev/null))"
+# the host is shared: its load says how much the figures can be trusted
+echo "# host: $(nproc) CPUs, $(uname -r), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$(xt_now)
 xt_qemu "$LOG" "$tmo" "${QARGS[@]}"
 qrc=$?
-echo "# perf tier: QEMU exit $qrc after $(xt_since "$t0") s; serial log $LOG"
+echo "# perf tier: QEMU exit $qrc after $(xt_since "$t0") s; serial log $LOG; host load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 OUT=$XT_CACHE/perf/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
@@ -90,7 +96,7 @@ bad=0
 fails=$(grep -ac 'XT FAIL' "$LOG")
 [ "$fails" = 0 ] || { echo "# FAILED steps:"; grep -a 'XT FAIL' "$LOG" | sed 's/^/#   /'; bad=1; }
 want=$((ROUNDS * 2 * njobs))
-got=$(grep -a 'XP FIO ' "$LOG" | grep -v ' strace ' | grep -c ' rc=0$')
+got=$(grep -a 'XP FIO ' "$LOG" | grep -v ' strace \| profile ' | grep -c ' rc=0$')
 [ "$got" = "$want" ] || { echo "# $got of $want fio runs completed"; bad=1; }
 vok=$(grep -ac 'XT PASS domU: .* fio verify=crc32c' "$LOG")
 [ "$vok" = $((ROUNDS * 2)) ] || { echo "# DATA VERIFY: $vok of $((ROUNDS * 2)) verify passes passed"; bad=1; }

@@ -263,6 +263,7 @@ round() {   # BE ROUND
     cpu_line "$be" "$r" idle "$s0" "$s1"
     top_line "$be $r idle"
     [ "$be" = pvscsid ] && [ "$r" = "$PERF_ROUNDS" ] && [ "$PERF_STRACE" = 1 ] && strace_jobs
+    [ "$r" = "$PERF_ROUNDS" ] && [ "$PERF_PROFILE" = 1 ] && profile_jobs
     detach "$be"
 }
 # strace_jobs: pvscsid's syscalls over one QD1 and one QD16 job (extra runs,
@@ -277,6 +278,25 @@ strace_jobs() {
         measured pvscsid strace "$job" $((PERF_RUNTIME + 120)) fio "$job" "$2" "$1" "$3" "$PERF_RUNTIME" pvscsid strace
         kill -INT $sp; wait $sp
         sed "s/^/XP STRACE $job /" "/tmp/strace-$job.txt" "/tmp/strace.err"
+    done
+}
+
+# profile_jobs: a flat profile of all of dom0 (perf record -a -e cpu-clock)
+# over one QD16 and one 1 MiB job (extra runs, not in the tables), for both
+# backends: where dom0's CPU goes, by process and function
+profile_jobs() {
+    command -v perf >/dev/null || { say "no perf in dom0: profiles skipped"; return; }
+    for job in $PERF_PROFILE_JOBS; do
+        perf record -a -e cpu-clock -F 499 -o "/tmp/perf-$job.data" >/tmp/perf.out 2>&1 &
+        pp=$!
+        sleep 2
+        set -- $(echo "$job" | sed 's/-qd/ /; s/^\([0-9]*[km]\)-/\1 /')
+        measured "$be" profile "$job" $((PERF_RUNTIME + 120)) fio "$job" "$2" "$1" "$3" "$PERF_RUNTIME" "$be" profile
+        kill -INT $pp; wait $pp
+        perf report -i "/tmp/perf-$job.data" --stdio --sort comm,dso,symbol --percent-limit 0.7 2>&1 |
+            grep -v '^#\|^$' | head -40 | sed "s/^/XP PROFILE $be $job /"
+        tail -3 /tmp/perf.out | sed "s/^/XP PROFILE $be $job /"
+        rm -f "/tmp/perf-$job.data"
     done
 }
 
