@@ -145,7 +145,7 @@ END {
     }
     for (i = 1; i <= nprof; i++) {
         print ""
-        printf "### dom0 profile (perf record -a -e cpu-clock, flat; an extra run), %s\n", profk[i]
+        printf "### dom0 profile (perf record -a -g -e cpu-clock, idle left out; an extra run), %s\n", profk[i]
         print ""; print "```"; printf "%s\n", substr(prof[profk[i]], 2); print "```"
     }
     if (ncmds) { print ""; print "### commands (round 1)"; print ""; print "```"; for (i = 1; i <= ncmds; i++) print cmds[i]; print "```" }

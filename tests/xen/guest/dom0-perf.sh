@@ -281,20 +281,26 @@ strace_jobs() {
     done
 }
 
-# profile_jobs: a flat profile of all of dom0 (perf record -a -e cpu-clock)
+# profile_jobs: a profile of all of dom0 (perf record -a -g -e cpu-clock)
 # over one QD16 and one 1 MiB job (extra runs, not in the tables), for both
 # backends: where dom0's CPU goes, by process and function
 profile_jobs() {
     command -v perf >/dev/null || { say "no perf in dom0: profiles skipped"; return; }
     for job in $PERF_PROFILE_JOBS; do
-        perf record -a -e cpu-clock -F 499 -o "/tmp/perf-$job.data" >/tmp/perf.out 2>&1 &
+        perf record -a -g -e cpu-clock -F 499 -o "/tmp/perf-$job.data" >/tmp/perf.out 2>&1 &
         pp=$!
         sleep 2
         set -- $(echo "$job" | sed 's/-qd/ /; s/^\([0-9]*[km]\)-/\1 /')
         measured "$be" profile "$job" $((PERF_RUNTIME + 120)) fio "$job" "$2" "$1" "$3" "$PERF_RUNTIME" "$be" profile
         kill -INT $pp; wait $pp
-        perf report -i "/tmp/perf-$job.data" --stdio --sort comm,dso,symbol --percent-limit 0.7 2>&1 |
-            grep -v '^#\|^$' | head -40 | sed "s/^/XP PROFILE $be $job /"
+        # by thread name and function, each with the call chains that led
+        # there (in a PV dom0 most samples land on xen_hypercall_pv: the
+        # timer's event is delivered as a hypercall returns, so the chains
+        # say which hypercalls the time went to); the idle task left out
+        perf report -i "/tmp/perf-$job.data" --stdio --no-children --sort comm,symbol --percent-limit 1 \
+            -g callee,1,2 --max-stack 14 2>&1 | grep -v '^#' |
+            awk 'BEGIN { RS = "" } !/^ *[0-9.]+% +swapper/ { print; print "" }' | grep -v '^$' | head -150 |
+            sed "s/^/XP PROFILE $be $job /"
         tail -3 /tmp/perf.out | sed "s/^/XP PROFILE $be $job /"
         rm -f "/tmp/perf-$job.data"
     done
