@@ -133,6 +133,13 @@ ps_list() {
     cat /proc/[0-9]*/stat 2>/dev/null | awk '{ i = index($0, ") "); split(substr($0, i + 2), f, " ");
         print $1 "/" substr($0, length($1) + 3, i - length($1) - 3), f[12] + f[13] }' > "/tmp/ps.$1"
 }
+# top_line TAG: the dom0 processes that used the most CPU between the lists
+# a and b (by pid; a process started in between counts whole)
+top_line() {
+    awk 'NR == FNR { split($1, k, "/"); a[k[1]] = $2; next }
+        { split($1, k, "/"); d = $2 - a[k[1]]; if (d > 0) print d, $1 }' /tmp/ps.a /tmp/ps.b | sort -rn | head -8 |
+        awk -v h="XP TOP $1" '{ s = s " " $2 "=" $1 } END { print h s }'
+}
 # cpu_line BE ROUND JOB "SAMPLE-BEFORE" "SAMPLE-AFTER"
 cpu_line() {
     echo "$4 $5" | awk -v h="XP CPU $1 $2 $3" '{
@@ -250,7 +257,7 @@ round() {   # BE ROUND
     if gcmd 600 verify "$be" "$r"; then pass "$be round $r: fio verify=crc32c passed"
     else fail "$be round $r: fio verify=crc32c: $GST"; fi
     if [ -n "$TAPE" ]; then
-        gcmd 120 tapeprep || fail "$be round $r: tape rewind / setblk 0: $GST"
+        gcmd 120 tapeprep $PERF_TAPE_BS || fail "$be round $r: tape rewind / setblk 0: $GST"
         for bs in $PERF_TAPE_BS; do
             measured "$be" "$r" "tape-write-$bs" 600 tapew "$bs" "$be" "$r"
             measured "$be" "$r" "tape-read-$bs" 600 taper "$bs" "$be" "$r"

@@ -82,6 +82,11 @@ mt() { mt-st -f "$TAPEDEV" "$@"; }
 tape_prep() {
     [ -f $TAPE_DATA ] || {
         dd if=/dev/urandom of=$TAPE_DATA bs=1048576 count="$TAPE_MB" 2>/dev/null
+        # the md5 of the whole records of each size, before any tape I/O
+        for bs in $TAPE_BS; do
+            dd if=$TAPE_DATA bs="$bs" count=$((TAPE_MB * 1048576 / bs)) 2>/dev/null | md5sum |
+                cut -d' ' -f1 > "$TAPE_DATA.md5-$bs"
+        done
     }
     i=0; until mt status >/dev/null 2>&1; do [ $i -ge 60 ] && return 1; sleep 0.5; i=$((i + 1)); done
     mt rewind && mt setblk 0
@@ -105,11 +110,14 @@ tape_xfer() {
 }
 tape_check() {   # BS BE ROUND: what was read is what was written (whole records of the data)
     n=$((TAPE_MB * 1048576 / $1))
-    [ -f "$TAPE_DATA.md5-$1" ] ||
-        dd if=$TAPE_DATA bs="$1" count=$n 2>/dev/null | md5sum | cut -d' ' -f1 > "$TAPE_DATA.md5-$1"
-    if [ "$(md5sum < /tmp/tape.rb | cut -d' ' -f1)" = "$(cat "$TAPE_DATA.md5-$1")" ]; then
+    want=$(cat "$TAPE_DATA.md5-$1"); got=$(md5sum < /tmp/tape.rb | cut -d' ' -f1)
+    if [ -n "$want" ] && [ "$got" = "$want" ]; then
         pass "$2 round $3: tape, $1-byte records: $((n * $1)) bytes read back identical (md5)"
-    else fail "$2 round $3: tape, $1-byte records: the data read back differs"; return 1; fi
+    else
+        fail "$2 round $3: tape, $1-byte records: the data read back differs (md5 $got, want $want; $(wc -c < /tmp/tape.rb) bytes; first differences:)"
+        dd if=$TAPE_DATA bs="$1" count=$n 2>/dev/null | cmp -l - /tmp/tape.rb 2>&1 | head -5
+        return 1
+    fi
 }
 # tape_1m BE ROUND: a 1 MiB record is more than xen-scsifront takes (128
 # segments): st's write is expected to fail
@@ -148,7 +156,7 @@ while :; do
         luns) shift; wait_luns "$@" > /tmp/cmd.out 2>&1 || st="$(tail -1 /tmp/cmd.out)"; cat /tmp/cmd.out ;;
         fio) shift; run_fio "$@" || st="fio failed" ;;
         verify) shift; run_verify "$@" || st="verify failed" ;;
-        tapeprep) tape_prep || st="tape not ready" ;;
+        tapeprep) shift; TAPE_BS="$*"; tape_prep || st="tape not ready" ;;
         tapew) tape_xfer write "$2" "$3" "$4" || st="tape write failed" ;;
         taper) tape_xfer read "$2" "$3" "$4" || st="tape read failed" ;;
         tapecheck) tape_check "$2" "$3" "$4" || st="tape data differs" ;;
