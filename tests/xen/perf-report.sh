@@ -25,23 +25,25 @@ function rounds(list, fmt,   a, n, i, s) {   # "r1 / r2 / r3" formatted
     for (i = 1; i <= n; i++) s = s (i > 1 ? " / " : "") sprintf(fmt, a[i])
     return n ? s : "-"
 }
+function failed(be, j) { return nfail[be, j] ? sprintf(" (+%d failed)", nfail[be, j]) : "" }
 function ratio(p, k) { return (p == "-" || k == "-" || k + 0 == 0) ? "-" : sprintf("%.2f", p / k) }
 function add(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
 function addrow(r) { if (!(r in seenrow)) { seenrow[r] = 1; rows[++nrows] = r } }
 function busy(s) { return kv(s, "user") + kv(s, "nice") + kv(s, "sys") + kv(s, "irq") + kv(s, "softirq") }
 $2 == "FIO" && $4 != "strace" && $4 != "profile" {
     addrow($5); be = $3
+    # a failed run is listed, and left out of the figures
+    if (kv($0, "rc") != "0" || kv($0, "err") != "0") { bad = bad "\n- " $0; nfail[be, $5]++; next }
     add(be SUBSEP $5 SUBSEP "iops", kv($0, "iops")); add(be SUBSEP $5 SUBSEP "mbps", kv($0, "mbps"))
     add(be SUBSEP $5 SUBSEP "p50", kv($0, "p50")); add(be SUBSEP $5 SUBSEP "p99", kv($0, "p99"))
     ios[be, $4, $5] = kv($0, "ios")
-    if (kv($0, "rc") != "0" || kv($0, "err") != "0") bad = bad "\n- " $0
 }
 $2 == "FIO" && $4 == "strace" { sios[$5] = kv($0, "ios"); siops[$5] = kv($0, "iops") }
 $2 == "TAPE" {
     r = "tape " $5 " " ($6 / 1024) " KiB"; addrow2(r); be = $3
-    add(be SUBSEP r SUBSEP "mbps", kv($0, "mbps"))
+    if (kv($0, "rc") == "0") add(be SUBSEP r SUBSEP "mbps", kv($0, "mbps"))
+    if (kv($0, "rc") != "0") { bad = bad "\n- " $0; next }
     mib[be, $4, "tape-" $5 "-" $6] = kv($0, "bytes") / 1048576
-    if (kv($0, "rc") != "0") bad = bad "\n- " $0
 }
 $2 == "CPU" { cpu[$3, $4, $5] = $0 }
 $2 == "VERIFY" { verify[++nverify] = $0 }
@@ -87,7 +89,8 @@ END {
         j = rows[i]; p = vals["pvscsid" SUBSEP j SUBSEP "iops"]; x = vals["xen-scsiback" SUBSEP j SUBSEP "iops"]
         mp = med(p); mx = med(x)
         printf "| %s | %s | %s | %s | %s | **%s** | %s / %s | %s / %s | %s / %s |\n", j,
-            rounds(p, "%.0f"), (mp == "-" ? "-" : sprintf("%.0f", mp)), rounds(x, "%.0f"), (mx == "-" ? "-" : sprintf("%.0f", mx)),
+            rounds(p, "%.0f") failed("pvscsid", j), (mp == "-" ? "-" : sprintf("%.0f", mp)),
+            rounds(x, "%.0f") failed("xen-scsiback", j), (mx == "-" ? "-" : sprintf("%.0f", mx)),
             ratio(mp, mx), med(vals["pvscsid" SUBSEP j SUBSEP "mbps"]), med(vals["xen-scsiback" SUBSEP j SUBSEP "mbps"]),
             med(vals["pvscsid" SUBSEP j SUBSEP "p50"]), med(vals["xen-scsiback" SUBSEP j SUBSEP "p50"]),
             med(vals["pvscsid" SUBSEP j SUBSEP "p99"]), med(vals["xen-scsiback" SUBSEP j SUBSEP "p99"])
