@@ -28,9 +28,10 @@ xt_since() { printf '%.1f' "$(echo "$(xt_now) - $1" | bc)"; }
 
 # Host packages (missing ones only) and the kernel + hypervisor packages,
 # unpacked under $XT_CACHE/pkgs/<name>. Idempotent.
-xt_fetch() {
+# xt_install PKG...: apt-get install the host packages not installed yet.
+xt_install() {
     local missing="" p
-    for p in $XT_HOST_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
     if [ -n "$missing" ]; then
         xt_log "apt-get install$missing"
         apt-get update -qq || xt_die "apt-get update failed"
@@ -38,6 +39,12 @@ xt_fetch() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
             >/dev/null || xt_die "apt-get install$missing failed"
     fi
+}
+
+xt_fetch() {
+    local p
+    # shellcheck disable=SC2086
+    xt_install $XT_HOST_PKGS
     mkdir -p "$XT_CACHE/debs" "$XT_CACHE/pkgs" || xt_die "cannot create $XT_CACHE"
     local kpkg
     kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
@@ -152,6 +159,44 @@ xt_build() {
     fi
     ninja -C "$XT_BUILD" backend/pvscsid mgmt/pvscsictl >>"$XT_CACHE/build.log" 2>&1 ||
         { tail -30 "$XT_CACHE/build.log"; xt_die "build failed"; }
+}
+
+# The kernel modules dom0's initramfs carries (dom0-init loads them, except
+# xen-scsiback and the target modules, which the reference loads when wanted).
+XT_DOM0_MODS="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs sg sd_mod scsi_debug xen-scsiback \
+target_core_pscsi st ch sr_mod crc32c_generic iscsi_tcp virtio_pci virtio_scsi"
+
+# xt_xen_dom0 ROOT DOMU-INITRD: the dom0 tree of the Xen tiers: its /init, the
+# host's Xen 4.17 userspace (same Debian version as the hypervisor), pvscsid +
+# pvscsictl (XT_BUILD) with their libraries, the dom0 scenario scripts and the
+# domU config under /xt, the tape library, the domU's kernel and initramfs.
+xt_xen_dom0() {
+    local root=$1 initrd=$2 g=$XT_DIR/guest
+    mkdir -p "$root/xt" "$root/usr/local/bin" "$root/etc/xen"
+    cp "$g/dom0-init" "$root/init"
+    xt_add_bins "$root" /usr/lib/xen-4.17/bin/{xl,xenstored,xenconsoled,xen-init-dom0,libxl-save-helper} \
+        /usr/bin/xenstore-{ls,read,write,rm,exists,chmod,list,watch} \
+        /lib/x86_64-linux-gnu/libgcc_s.so.1   # glibc dlopens it for pthread_cancel
+    cp "$XT_BUILD/backend/pvscsid" "$XT_BUILD/mgmt/pvscsictl" "$root/usr/local/bin/"
+    xt_add_bins "$root.libs" "$XT_BUILD/backend/pvscsid" "$XT_BUILD/mgmt/pvscsictl"
+    rm -rf "${root:?}.libs$XT_BUILD"; cp -a "$root.libs/." "$root/"; rm -rf "$root.libs"
+    cp -a /etc/xen/. "$root/etc/xen/" 2>/dev/null
+    touch "$root/etc/xen/xl.conf"     # the defaults; silences xl's warning
+    cp "$g"/dom0-*.sh "$g/domU.cfg" "$root/xt/"
+    xt_add_vtl "$root"                # the tape library (tgt + open-iscsi)
+    cp "$XT_VMLINUZ" "$root/xt/vmlinuz"
+    cp "$initrd" "$root/xt/initrd-domU.gz"
+}
+
+# xt_xen_qargs DOM0-INITRD "DOM0 ARGS": QARGS, the QEMU arguments that boot
+# Xen with dom0 (Debian's kernel, DOM0-INITRD, console and DOM0 ARGS on its
+# command line). smap=0: under TCG with -cpu max dom0 otherwise dies at its
+# first iret ("d0v0 Unhandled: vec 14, #PF[0001]", see the lab report).
+xt_xen_qargs() {
+    local xen_cmd="smap=0 console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2"
+    xen_cmd="$xen_cmd loglvl=warning guest_loglvl=warning"
+    QARGS=(-cpu max -smp 2 -m 2048 -kernel "$XT_XEN" -append "$xen_cmd"
+           -initrd "$XT_VMLINUZ console=hvc0 earlyprintk=xen loglevel=4 panic=-1 $2,$1")
 }
 
 # xt_add_bins ROOT FILE...: copy FILEs into the tree ROOT at their own path,

@@ -31,41 +31,20 @@ xt_add_tape_tools "$W/domU"
 xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg st ch sr_mod isofs" ||
     xt_die "domU initramfs"
 
-# dom0: the host's Xen 4.17 userspace (same Debian version as the hypervisor),
-# pvscsid + pvscsictl, the domU's kernel and initramfs, the scenario
+# dom0: the Xen userspace, pvscsid, the scenario scripts, the tape library,
+# the domU's kernel and initramfs
 D0=$W/dom0
-cp "$G/dom0-init" "$D0/init"
-xt_add_bins "$D0" /usr/lib/xen-4.17/bin/{xl,xenstored,xenconsoled,xen-init-dom0,libxl-save-helper} \
-    /usr/bin/xenstore-{ls,read,write,rm,exists,chmod,list} \
-    /lib/x86_64-linux-gnu/libgcc_s.so.1   # glibc dlopens it for pthread_cancel
-mkdir -p "$D0/usr/local/bin"
-cp "$XT_BUILD/backend/pvscsid" "$XT_BUILD/mgmt/pvscsictl" "$D0/usr/local/bin/"
-xt_add_bins "$W/libs" "$XT_BUILD/backend/pvscsid" "$XT_BUILD/mgmt/pvscsictl"
-rm -rf "$W/libs$XT_BUILD"; cp -a "$W/libs/." "$D0/"
-mkdir -p "$D0/etc/xen"; cp -a /etc/xen/. "$D0/etc/xen/" 2>/dev/null
-touch "$D0/etc/xen/xl.conf"     # the defaults; silences xl's warning
-cp "$G/dom0-lib.sh" "$G/dom0-e2e.sh" "$G/dom0-ref.sh" "$G/dom0-tape.sh" "$G/domU.cfg" "$D0/xt/"
-xt_add_vtl "$D0"        # the tape library (tgt + open-iscsi), used by the tape scenario
+xt_xen_dom0 "$D0" "$W/initrd-domU.gz"
 xt_make_iso "$W/cd.iso" # the CD-ROM's medium
-cp "$XT_VMLINUZ" "$D0/xt/vmlinuz"
-cp "$W/initrd-domU.gz" "$D0/xt/initrd-domU.gz"
-xt_initramfs "$W/initrd-dom0.gz" "$D0" \
-    "xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs sg sd_mod scsi_debug xen-scsiback target_core_pscsi \
-     st ch sr_mod crc32c_generic iscsi_tcp virtio_pci virtio_scsi" ||
-    xt_die "dom0 initramfs"
+xt_initramfs "$W/initrd-dom0.gz" "$D0" "$XT_DOM0_MODS" || xt_die "dom0 initramfs"
 
-# smap=0: under TCG with -cpu max dom0 otherwise dies at its first iret
-# ("d0v0 Unhandled: vec 14, #PF[0001]", see the lab report)
-XEN_CMD="smap=0 console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=warning guest_loglvl=warning"
-DOM0_CMD="console=hvc0 earlyprintk=xen loglevel=4 panic=-1"
-DOM0_CMD="$DOM0_CMD xt.scenario=$SCENARIO"
+DOM0_CMD="xt.scenario=$SCENARIO"
 [ "${XT_REF:-0}" = 1 ] && DOM0_CMD="$DOM0_CMD xt.ref"
 [ "${XT_SHELL:-0}" = 1 ] && DOM0_CMD="$DOM0_CMD xt.shell"
-QARGS=(-cpu max -smp 2 -m 2048 -kernel "$XT_XEN" -append "$XEN_CMD"
-       -initrd "$XT_VMLINUZ $DOM0_CMD,$W/initrd-dom0.gz"
-       -device virtio-scsi-pci,id=vs0
-       -drive file="$W/cd.iso",if=none,format=raw,media=cdrom,readonly=on,id=cd0
-       -device scsi-cd,drive=cd0,bus=vs0.0)
+xt_xen_qargs "$W/initrd-dom0.gz" "$DOM0_CMD"
+QARGS+=(-device virtio-scsi-pci,id=vs0
+        -drive file="$W/cd.iso",if=none,format=raw,media=cdrom,readonly=on,id=cd0
+        -device scsi-cd,drive=cd0,bus=vs0.0)
 if [ "${XT_SHELL:-0}" = 1 ]; then
     echo "dom0 shell: the scenario is 'sh /xt/dom0-$SCENARIO.sh'; Ctrl-a x quits QEMU"
     exec qemu-system-x86_64 -accel tcg -nographic -no-reboot "${QARGS[@]}"

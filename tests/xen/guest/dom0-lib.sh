@@ -25,9 +25,11 @@ alive() { kill -0 "$PVSCSID" 2>/dev/null; }
 
 # start_pvscsid: in the background (PVSCSID its pid), its log on the
 # console prefixed [pvscsid]; waits for the management socket. Exits the
-# scenario if it does not come up.
+# scenario if it does not come up. Its options: PVSCSID_ARGS (default
+# --log-level debug).
 start_pvscsid() {
-    pvscsid -f --log-level debug > "$PLOG" 2>&1 &
+    # shellcheck disable=SC2086
+    pvscsid -f ${PVSCSID_ARGS---log-level debug} > "$PLOG" 2>&1 &
     PVSCSID=$!
     tail -n +1 -F "$PLOG" 2>/dev/null | sed 's/^/[pvscsid] /' &
     i=0; while [ ! -S "$SOCK" ] && [ $i -lt 40 ] && alive; do sleep 0.25; i=$((i + 1)); done

@@ -14,7 +14,7 @@ mkdir -p "$D" /var/lib/iscsi /run/lock/iscsi /var/lock /etc/iscsi
 dd if=/dev/zero of="$D/smc" bs=1k count=1 2>/dev/null
 truncate -s 16M "$D/disk"
 for t in TAPE0001 TAPE0002; do
-    tgtimg --op new --device-type tape --barcode $t --size 64 --type data --file "$D/$t" >/dev/null ||
+    tgtimg --op new --device-type tape --barcode $t --size "${VTL_TAPE_MB:-64}" --type data --file "$D/$t" >/dev/null ||
         { echo "VTL: tgtimg $t failed"; exit 1; }
 done
 tgtd --iscsi portal=127.0.0.1:3260 >/tmp/tgtd.log 2>&1
