@@ -1,10 +1,18 @@
 /*
- * Command path: start() write()s the command's sg_io_hdr to the fd (sg
- * queues it and returns at once). While commands are in flight a poll of
- * the fd is queued on the worker's io_uring; when it fires, event() reads
- * back every completed command (one read() each, pack_id -1: whichever is
- * done) and reports it. sg copies data between our buffers and its kernel
- * pages only inside those write() and read() calls.
+ * Command path, all of it inside the worker's io_uring_enter calls: start()
+ * queues a write of the command's sg_io_hdr (sg queues the command and
+ * returns; the fd is O_NONBLOCK, so io_uring writes it inline rather than
+ * from a kernel worker), and while commands are in flight one read of "any
+ * completed command" (pack_id -1) is queued: io_uring waits for the fd to
+ * poll readable and reads inline. No syscall per command of its own; sg
+ * copies data between our buffers and its pages inside those writes and
+ * reads. One read at a time: a second would wake with the first and,
+ * finding nothing, be handed to a kernel worker thread.
+ *
+ * A command is finished once two things are known: its write's CQE came
+ * (sg no longer reads its header or data), and its result (its completion
+ * read back, its write refused, or the device failed). Until then it stays
+ * in cmds[], so close() never comes with a write or read still queued.
  */
 #include "sg.h"
 
@@ -29,8 +37,10 @@ struct sg_lun {
     uint32_t default_timeout_ms;    /* by device type, when the guest gives none */
     struct sg_packid ids;
     struct lun_cmd *cmds[SG_PACKID_SLOTS];   /* in flight, by pack_id slot */
-    unsigned inflight;
-    bool poll_armed;                /* a POLL_ADD on fd is queued */
+    unsigned inflight;              /* in cmds[] */
+    bool read_armed;                /* the read (or poll) of the next completion is queued */
+    bool poll_then_read;            /* io_uring said EAGAIN to the read: poll, then read() */
+    struct sg_io_hdr done;          /* the read's buffer */
 };
 
 /* Per command, in lun_cmd.priv: the header sg reads and fills in place. */
@@ -38,6 +48,8 @@ struct sg_priv {
     struct sg_io_hdr hdr;
     int32_t pack_id;
     int8_t slot;                    /* in sg_lun.ids */
+    bool written;                   /* its write's CQE came */
+    bool has_result;                /* cmd's result is set */
 };
 _Static_assert(sizeof(struct sg_priv) <= LUN_CMD_PRIV_SIZE, "sg_priv fits lun_cmd.priv");
 _Static_assert(_Alignof(struct sg_priv) <= 16, "lun_cmd.priv is 16-byte aligned");
@@ -130,27 +142,24 @@ static void sg_close(struct lun *l)
     free(lun);
 }
 
-/*
- * A command goes to sg with a write() of its header, made here, in the
- * worker: sg only queues it and returns (an io_uring write would be handed
- * to a kernel worker thread, sg files cannot be written without blocking
- * in io_uring's eyes). Completions are reaped when the fd polls readable,
- * each with one read() of "any completed command" (pack_id -1): no read
- * waits for one particular command, so a completion wakes one reader, not
- * one per command in flight.
- */
-
-/* Keeps a poll for completions queued while commands are in flight. */
-static void arm_poll(struct sg_lun *lun, struct io_uring *ring)
+/* Keeps the read of the next completion queued while commands are in
+ * flight (and only then: close() comes when none is). */
+static void arm_read(struct sg_lun *lun, struct io_uring *ring)
 {
-    if (lun->poll_armed || lun->inflight == 0)
+    if (lun->read_armed || lun->inflight == 0)
         return;
     struct io_uring_sqe *sqe = lun_get_sqe(ring);
     if (!sqe)
         return;   /* retried at the next submission or completion */
-    io_uring_prep_poll_add(sqe, lun->fd, POLLIN);
+    memset(&lun->done, 0, sizeof(lun->done));
+    lun->done.interface_id = 'S';
+    lun->done.pack_id = -1;   /* any completed command */
+    if (lun->poll_then_read)
+        io_uring_prep_poll_add(sqe, lun->fd, POLLIN);
+    else
+        io_uring_prep_read(sqe, lun->fd, &lun->done, sizeof(lun->done), 0);
     io_uring_sqe_set_data64(sqe, lun_user_data(&lun->base));
-    lun->poll_armed = true;
+    lun->read_armed = true;
 }
 
 static enum lun_step sg_start(struct lun *l, struct lun_cmd *cmd, struct io_uring *ring)
@@ -167,72 +176,59 @@ static enum lun_step sg_start(struct lun *l, struct lun_cmd *cmd, struct io_urin
     }
     p->slot = (int8_t)slot;
     p->pack_id = id;
+    p->written = false;
+    p->has_result = false;
     if (sg_io_build(&p->hdr, cmd, id, lun->default_timeout_ms) < 0) {
         sg_packid_release(&lun->ids, slot);
         lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
         return LUN_DONE;
     }
-    ssize_t n;
-    do
-        n = write(lun->fd, &p->hdr, sizeof(p->hdr));
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        /* sg did not take the command. */
+    struct io_uring_sqe *sqe = lun_get_sqe(ring);
+    if (!sqe) {
         sg_packid_release(&lun->ids, slot);
-        lun_cmd_host_error(cmd, sg_io_host_for_errno(errno));
+        lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
         return LUN_DONE;
     }
-    if (n != (ssize_t)sizeof(p->hdr)) {
-        /* sg takes a header whole or fails; keep the id reserved. */
-        lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
-        return LUN_DONE;
-    }
+    io_uring_prep_write(sqe, lun->fd, &p->hdr, sizeof(p->hdr), 0);
+    io_uring_sqe_set_data64(sqe, lun_cmd_user_data(cmd));
     lun->cmds[slot] = cmd;
     lun->inflight++;
-    arm_poll(lun, ring);
+    arm_read(lun, ring);
     return LUN_PENDING;
 }
 
-/* Reads one completed command back and reports it: 1; 0 when none is
- * ready; -1 when the device fails (a read error, end of file), which
- * leaves the fate of every command in flight unknown. */
-static int reap_one(struct sg_lun *lun)
+/* Commands with both their write's CQE and a result leave cmds[]; each is
+ * reported through finished() except `keep` (returned to the caller). */
+static void finish_ready(struct sg_lun *lun, struct lun_cmd *keep)
 {
-    struct sg_io_hdr h;
-    memset(&h, 0, sizeof(h));
-    h.interface_id = 'S';
-    h.pack_id = -1;   /* any completed command */
-    ssize_t n;
-    do
-        n = read(lun->fd, &h, sizeof(h));
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == EAGAIN)
-        return 0;
-    if (n <= 0) {
-        log_err("sg read: %s", n < 0 ? strerror(errno) : "end of file");
-        return -1;
+    for (int i = 0; i < SG_PACKID_SLOTS; i++) {
+        struct lun_cmd *cmd = lun->cmds[i];
+        if (!cmd || !priv_of(cmd)->written || !priv_of(cmd)->has_result)
+            continue;
+        lun->cmds[i] = NULL;
+        lun->inflight--;
+        if (cmd != keep)
+            lun->base.finished(cmd);
     }
-    /* The header is sg's copy of ours: pack_id and usr_ptr name the
-     * command. Anything else is a bug, never guest data. */
-    struct lun_cmd *cmd = NULL;
-    int slot = -1;
-    for (int i = 0; i < SG_PACKID_SLOTS && !cmd; i++)
-        if (lun->cmds[i] && priv_of(lun->cmds[i])->pack_id == h.pack_id &&
-            h.usr_ptr == lun->cmds[i]) {
-            cmd = lun->cmds[i];
-            slot = i;
+}
+
+/* The completion the read brought back: its command's result, or a bug of
+ * ours (never guest data) logged and ignored. */
+static void reaped(struct sg_lun *lun)
+{
+    const struct sg_io_hdr *h = &lun->done;
+    /* The header is sg's copy of ours: pack_id and usr_ptr name it. */
+    for (int i = 0; i < SG_PACKID_SLOTS; i++) {
+        struct lun_cmd *cmd = lun->cmds[i];
+        struct sg_priv *p = cmd ? priv_of(cmd) : NULL;
+        if (p && !p->has_result && p->pack_id == h->pack_id && h->usr_ptr == cmd) {
+            sg_packid_release(&lun->ids, p->slot);
+            sg_io_map_result(h, cmd);
+            p->has_result = true;
+            return;
         }
-    if (n != (ssize_t)sizeof(h) || !cmd) {
-        log_err("sg read: a completion of no command of ours (pack_id %d, %zd bytes)",
-                h.pack_id, n);
-        return 1;
     }
-    lun->cmds[slot] = NULL;
-    lun->inflight--;
-    sg_packid_release(&lun->ids, priv_of(cmd)->slot);
-    sg_io_map_result(&h, cmd);
-    lun->base.finished(cmd);
-    return 1;
+    log_err("sg read: a completion of no command of ours (pack_id %d)", h->pack_id);
 }
 
 /* The device failed under the commands in flight: each is answered with
@@ -241,39 +237,76 @@ static void fail_inflight(struct sg_lun *lun)
 {
     for (int i = 0; i < SG_PACKID_SLOTS; i++) {
         struct lun_cmd *cmd = lun->cmds[i];
-        if (!cmd)
-            continue;
-        lun->cmds[i] = NULL;
-        lun->inflight--;
-        lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
-        lun->base.finished(cmd);
+        if (cmd && !priv_of(cmd)->has_result) {
+            lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
+            priv_of(cmd)->has_result = true;
+        }
     }
 }
 
+/* After a poll said readable: the read, as a syscall. Its result as a
+ * read CQE's res. */
+static int read_now(struct sg_lun *lun)
+{
+    ssize_t n;
+    do
+        n = read(lun->fd, &lun->done, sizeof(lun->done));
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+/* The read's CQE: a completion, the read cancelled, or the device failing. */
 static void sg_event(struct lun *l, const struct io_uring_cqe *cqe, struct io_uring *ring)
 {
     struct sg_lun *lun = sg_lun_of(l);
-    lun->poll_armed = false;
-    int r = 0;
-    if (cqe->res < 0 && cqe->res != -ECANCELED) {
-        log_err("sg poll: %s", strerror(-cqe->res));
-        r = -1;
-    }
-    while (r >= 0 && lun->inflight > 0 && (r = reap_one(lun)) > 0)
-        ;
-    if (r < 0)
+    lun->read_armed = false;
+    int res = cqe->res;
+    if (lun->poll_then_read && res > 0)
+        res = read_now(lun);
+    if (res == (int)sizeof(lun->done)) {
+        reaped(lun);
+    } else if (res > 0) {
+        log_err("sg read: %d bytes, not a header", res);
+    } else if (res == -EAGAIN && !lun->poll_then_read) {
+        log_info("sg: io_uring does not wait to read this device; polling it instead");
+        lun->poll_then_read = true;
+    } else if (res != -ECANCELED && res != -EAGAIN && res != -EINTR) {
+        /* A read error or end of file leaves the fate of every command in
+         * flight unknown. */
+        log_err("sg read: %s", res < 0 ? strerror(-res) : "end of file");
         fail_inflight(lun);
-    arm_poll(lun, ring);
+    }
+    finish_ready(lun, NULL);
+    arm_read(lun, ring);
 }
 
-/* Every command goes through sg_event; no per-command CQE exists. */
+/* A command's write CQE. If that finishes it while the read is still
+ * queued for nothing, the read is cancelled and the command answered from
+ * the read's CQE instead: close() must not come with the read queued. */
 static enum lun_step sg_complete(struct lun *l, struct lun_cmd *cmd,
                                  const struct io_uring_cqe *cqe, struct io_uring *ring)
 {
-    (void)l;
-    (void)cqe;
-    (void)ring;
-    lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    struct sg_lun *lun = sg_lun_of(l);
+    struct sg_priv *p = priv_of(cmd);
+    p->written = true;
+    if (cqe->res != (int)sizeof(p->hdr) && !p->has_result) {
+        /* sg did not take it (it takes a header whole or not at all). */
+        sg_packid_release(&lun->ids, p->slot);
+        lun_cmd_host_error(cmd, cqe->res < 0 ? sg_io_host_for_errno(-cqe->res)
+                                             : XEN_VSCSIIF_RSLT_HOST_ERROR);
+        p->has_result = true;
+    }
+    if (!p->has_result)
+        return LUN_PENDING;   /* running: its completion comes by the read */
+    if (lun->inflight == 1 && lun->read_armed) {
+        struct io_uring_sqe *sqe = lun_get_sqe(ring);
+        if (sqe) {
+            io_uring_prep_cancel64(sqe, lun_user_data(&lun->base), 0);
+            io_uring_sqe_set_data(sqe, NULL);
+        }
+        return LUN_PENDING;   /* finish_ready() from the read's CQE */
+    }
+    finish_ready(lun, cmd);
     return LUN_DONE;
 }
 

@@ -1,8 +1,7 @@
 /*
  * The sg passthrough LUN handler: guest commands go unchanged to a host LUN
- * through its /dev/sgN node, asynchronously (sg v3 interface: write() the
- * sg_io_hdr, read() it back completed when the worker's io_uring says the
- * node polls readable).
+ * through its /dev/sgN node, asynchronously (sg v3 interface: the sg_io_hdr
+ * written, and read back completed, by the worker's io_uring).
  */
 #ifndef PVSCSID_SG_H
 #define PVSCSID_SG_H

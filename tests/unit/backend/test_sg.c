@@ -2,9 +2,10 @@
  * The sg LUN handler (backend/handlers/sg.c): claims, open() errors over a
  * fake sysfs, and the asynchronous command path on a real io_uring. A
  * SOCK_SEQPACKET socket stands in for /dev/sgN: the test plays sg's part,
- * receiving the written sg_io_hdr and sending it back completed, in any
- * order, as sg hands out completions to a read() of pack_id -1. The last
- * case runs INQUIRY on a real /dev/sg* when the machine has one.
+ * receiving the sg_io_hdr the queued write hands it and sending it back
+ * completed, in any order, as sg hands out completions to a read of
+ * pack_id -1. The last case runs INQUIRY on a real /dev/sg* when the
+ * machine has one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,8 +74,25 @@ static struct lun_cmd inquiry_cmd(uint8_t *buf, struct iovec *iov)
     return cmd;
 }
 
-/* Submits what the handler queued and passes the LUN's next CQE (its
- * completion poll) to event(). 0, or -1 when none comes. */
+/* One CQE to the handler, as the worker passes it: the LUN's own (its
+ * read) to event(), a command's (its failed write) to complete(). */
+static void deliver(const struct io_uring_cqe *cqe)
+{
+    struct uring_tag *tag = io_uring_cqe_get_data(cqe);
+    if (!tag)
+        return;   /* a cancel's own CQE */
+    if (tag == &lun->tag) {
+        lun->ops->event(lun, cqe, &ring);
+        return;
+    }
+    struct lun_cmd *cmd = (struct lun_cmd *)((char *)tag - offsetof(struct lun_cmd, tag));
+    if (lun->ops->complete(lun, cmd, cqe, &ring) == LUN_DONE)
+        on_finished(cmd);
+}
+
+/* Submits what the handler queued, waits for a CQE and delivers it and
+ * every other that the resubmissions it causes bring at once. Returns the
+ * number delivered, -1 when none comes. */
 static int pump(void)
 {
     struct io_uring_cqe *cqe;
@@ -84,22 +102,25 @@ static int pump(void)
     int r = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
     if (r < 0) {
         TAP_DIAG("no CQE: %s", strerror(-r));
-        return r;
-    }
-    if (cqe->user_data != (uint64_t)(uintptr_t)&lun->tag || lun->tag.kind != URING_TAG_LUN) {
-        TAP_DIAG("CQE for someone else");
-        io_uring_cqe_seen(&ring, cqe);
         return -1;
     }
-    struct io_uring_cqe copy = *cqe;
-    io_uring_cqe_seen(&ring, cqe);
-    lun->ops->event(lun, &copy, &ring);
-    return 0;
+    int n = 0;
+    do {
+        while (io_uring_peek_cqe(&ring, &cqe) == 0) {
+            struct io_uring_cqe copy = *cqe;
+            io_uring_cqe_seen(&ring, cqe);
+            deliver(&copy);
+            n++;
+        }
+    } while (io_uring_submit(&ring) > 0 && io_uring_peek_cqe(&ring, &cqe) == 0);
+    return n;
 }
 
-/* sg's side: the header a write() hands it. */
+/* sg's side: the header the handler's queued write hands it. */
 static ssize_t peer_recv(struct sg_io_hdr *hdr)
 {
+    if (io_uring_submit(&ring) < 0)
+        return -1;
     struct pollfd p = {.fd = sv[1], .events = POLLIN};
     if (poll(&p, 1, TIMEOUT_S * 1000) != 1)
         return -1;
@@ -111,11 +132,26 @@ static int peer_send(const void *buf, size_t len)
     return send(sv[1], buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* Nothing more from the handler: no header written, no SQE queued. */
+/* Nothing more from the handler: nothing written, no SQE queued and no
+ * read left waiting (a completion sent now reaches no one). Sends a stray
+ * completion. */
 static bool quiet(void)
 {
-    struct pollfd p = {.fd = sv[1], .events = POLLIN};
-    return io_uring_sq_ready(&ring) == 0 && poll(&p, 1, 0) == 0;
+    char byte;
+    if (io_uring_sq_ready(&ring) != 0 || recv(sv[1], &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return false;
+    struct sg_io_hdr stray = {.interface_id = 'S', .pack_id = 999};
+    if (peer_send(&stray, sizeof(stray)) < 0)
+        return false;
+    struct io_uring_cqe *cqe;
+    struct __kernel_timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+    while (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) {
+        bool ours = io_uring_cqe_get_data(cqe) == &lun->tag;
+        io_uring_cqe_seen(&ring, cqe);
+        if (ours)
+            return false;
+    }
+    return true;
 }
 
 TEST(claims_sg_pdevs_only)
@@ -179,7 +215,8 @@ TEST(inquiry_through_fake_sg)
     REQUIRE(world_up(8) == 0);
 
     CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
-    /* Written at once, in start(): sg has it before any submission. */
+    /* Queued: the write of the header and one read of a completion. */
+    CHECK_INT_EQ(io_uring_sq_ready(&ring), 2);
     REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
     CHECK_INT_EQ(hdr.interface_id, 'S');
     CHECK_INT_EQ(hdr.dxfer_direction, SG_DXFER_FROM_DEV);
@@ -192,8 +229,6 @@ TEST(inquiry_through_fake_sg)
     CHECK_INT_EQ(hdr.timeout, 500000);         /* the LUN's default */
     CHECK_INT_EQ(hdr.mx_sb_len, 96);
     CHECK(hdr.sbp == cmd.sense);
-    /* What is queued is one poll of the device, for the LUN. */
-    CHECK_INT_EQ(io_uring_sq_ready(&ring), 1);
 
     /* The "device" answers 36 bytes of a tape drive's INQUIRY data. */
     static const uint8_t data[36] = {0x01, 0x80, 0x06, 0x02, 31, 0, 0, 0,
@@ -203,7 +238,7 @@ TEST(inquiry_through_fake_sg)
     hdr.resid = 0;
     hdr.duration = 3;
     REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-    REQUIRE(pump() == 0);
+    REQUIRE(pump() > 0);
     CHECK_INT_EQ(nr_finished, 1);
     CHECK(finished[0] == &cmd);
     CHECK_INT_EQ(cmd.status, 0);
@@ -211,7 +246,7 @@ TEST(inquiry_through_fake_sg)
     CHECK_INT_EQ(cmd.sense_len, 0);
     CHECK_INT_EQ(cmd.residual, 0);
     CHECK_MEM_EQ(buf, data, 36);
-    /* Nothing in flight: no poll left behind. */
+    /* Nothing in flight: no read left behind. */
     CHECK(quiet());
     world_down();
 }
@@ -243,7 +278,7 @@ TEST(check_condition_through_fake_sg)
         hdr.sb_len_wr = (unsigned char)(round == 0 ? 18 : 100);
         hdr.resid = 36;
         REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-        REQUIRE(pump() == 0);
+        REQUIRE(pump() > 0);
         CHECK_INT_EQ(nr_finished, (unsigned)round + 1);
         CHECK_INT_EQ(cmd.status, 0x02);
         CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
@@ -270,15 +305,16 @@ TEST(host_byte_and_timeout_through_fake_sg)
     hdr.host_status = 0x0f;      /* DID_TRANSPORT_FAILFAST */
     hdr.resid = 36;
     REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-    REQUIRE(pump() == 0);
+    REQUIRE(pump() > 0);
     CHECK_INT_EQ(nr_finished, 1);
     CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_TRANSPORT_FAILFAST);
     CHECK_INT_EQ(cmd.residual, 36);
     world_down();
 }
 
-/* Three in flight, completed in reverse order and all at once: one wakeup
- * reads each, and each goes to its own command. */
+/* Three in flight, completed in reverse order and all at once: each is
+ * read by the one read queued (requeued after each), and goes to its own
+ * command. */
 TEST(completions_in_any_order_reach_their_commands)
 {
     uint8_t buf[3][36];
@@ -290,16 +326,18 @@ TEST(completions_in_any_order_reach_their_commands)
     for (int i = 0; i < 3; i++) {
         cmd[i] = inquiry_cmd(buf[i], &iov[i]);
         CHECK_INT_EQ(lun->ops->start(lun, &cmd[i], &ring), LUN_PENDING);
+    }
+    CHECK_INT_EQ(io_uring_sq_ready(&ring), 4);   /* three writes, one read */
+    for (int i = 0; i < 3; i++) {
         REQUIRE(peer_recv(&hdr[i]) == (ssize_t)sizeof(hdr[i]));
         CHECK_INT_EQ(hdr[i].pack_id, i);
         CHECK(hdr[i].usr_ptr == &cmd[i]);
     }
-    CHECK_INT_EQ(io_uring_sq_ready(&ring), 1);   /* one poll, not one per command */
     for (int i = 2; i >= 0; i--) {
         hdr[i].resid = 36 - 10 * i;
         REQUIRE(peer_send(&hdr[i], sizeof(hdr[i])) == 0);
     }
-    REQUIRE(pump() == 0);
+    CHECK(pump() > 0);
     CHECK_INT_EQ(nr_finished, 3);
     CHECK(finished[0] == &cmd[2] && finished[1] == &cmd[1] && finished[2] == &cmd[0]);
     for (int i = 0; i < 3; i++) {
@@ -329,11 +367,11 @@ TEST(stray_completions_are_ignored)
     other.usr_ptr = &other;                     /* our id, not our command */
     REQUIRE(peer_send(&other, sizeof(other)) == 0);
     REQUIRE(peer_send(&hdr, 10) == 0);          /* a short header */
-    REQUIRE(pump() == 0);
+    CHECK(pump() > 0);
     CHECK_INT_EQ(nr_finished, 0);
     REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-    /* The poll stayed queued while the command was still out. */
-    REQUIRE(pump() == 0);
+    /* The read was queued again while the command was still out. */
+    CHECK(pump() > 0);
     CHECK_INT_EQ(nr_finished, 1);
     CHECK(finished[0] == &cmd);
     CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
@@ -341,7 +379,7 @@ TEST(stray_completions_are_ignored)
 }
 
 /* The device fails (end of file) with three commands out: each gets host
- * ERROR, once, and no poll is left queued (no spin on a dead fd). */
+ * ERROR, once, and no read is left queued (no spin on a dead fd). */
 TEST(a_failing_device_fails_what_is_in_flight)
 {
     uint8_t buf[3][36];
@@ -355,7 +393,7 @@ TEST(a_failing_device_fails_what_is_in_flight)
         REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
     }
     CHECK_INT_EQ(shutdown(sv[1], SHUT_WR), 0);
-    REQUIRE(pump() == 0);
+    CHECK(pump() > 0);
     CHECK_INT_EQ(nr_finished, 3);
     for (int i = 0; i < 3; i++)
         CHECK_INT_EQ(cmd[i].host, XEN_VSCSIIF_RSLT_HOST_ERROR);
@@ -363,23 +401,97 @@ TEST(a_failing_device_fails_what_is_in_flight)
     world_down();
 }
 
-TEST(a_failed_write_fails_the_command_at_once)
+/* sg refuses a command (here the socket refuses writes, EPIPE): host
+ * ERROR, its pack_id given back (20 > sg's 16), no read left waiting. */
+TEST(a_refused_command_fails_and_frees_its_pack_id)
 {
     uint8_t buf[36];
     struct iovec iov;
     struct lun_cmd cmd = inquiry_cmd(buf, &iov);
     REQUIRE(world_up(8) == 0);
-    /* The "device" is gone (EPIPE): ERROR, its pack_id given back. */
     REQUIRE(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
-    CHECK_INT_EQ(close(sv[1]), 0);
-    sv[1] = -1;
+    CHECK_INT_EQ(shutdown(sv[0], SHUT_WR), 0);
     for (int i = 0; i < 20; i++) {
         cmd = inquiry_cmd(buf, &iov);
-        CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_DONE);
+        CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+        CHECK(pump() > 0);
+        CHECK_INT_EQ(nr_finished, (unsigned)i + 1);
         CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_ERROR);
         CHECK_INT_EQ(cmd.residual, 36);
     }
-    CHECK_INT_EQ(io_uring_sq_ready(&ring), 0);
+    CHECK(quiet());
+    world_down();
+}
+
+/* A refused command is answered at once although another one is still
+ * running (a tape's REWIND may take long): the read is cancelled for it,
+ * then queued again for the other, which completes later. */
+TEST(a_refused_command_does_not_wait_for_others)
+{
+    uint8_t buf[2][36];
+    struct iovec iov[2];
+    struct lun_cmd cmd[2] = {inquiry_cmd(buf[0], &iov[0]), inquiry_cmd(buf[1], &iov[1])};
+    struct sg_io_hdr hdr;
+    REQUIRE(world_up(8) == 0);
+    REQUIRE(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd[0], &ring), LUN_PENDING);
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    CHECK_INT_EQ(shutdown(sv[0], SHUT_WR), 0);   /* writes fail, reads still wait */
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd[1], &ring), LUN_PENDING);
+    CHECK(pump() > 0);
+    CHECK_INT_EQ(nr_finished, 1);
+    CHECK(finished[0] == &cmd[1]);
+    CHECK_INT_EQ(cmd[1].host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
+    CHECK(pump() > 0);
+    CHECK_INT_EQ(nr_finished, 2);
+    CHECK(finished[1] == &cmd[0]);
+    CHECK_INT_EQ(cmd[0].host, XEN_VSCSIIF_RSLT_HOST_OK);
+    CHECK(quiet());
+    world_down();
+}
+
+/* The SQE queued last, not yet submitted. */
+static struct io_uring_sqe *last_sqe(void)
+{
+    return &ring.sq.sqes[(ring.sq.sqe_tail - 1) & ring.sq.ring_mask];
+}
+
+/* A kernel whose io_uring answers a read of an O_NONBLOCK file with EAGAIN
+ * instead of waiting: the handler then polls and reads, and commands still
+ * complete. */
+TEST(eagain_from_io_uring_falls_back_to_poll_and_read)
+{
+    uint8_t buf[2][36];
+    struct iovec iov[2];
+    struct lun_cmd cmd[2] = {inquiry_cmd(buf[0], &iov[0]), inquiry_cmd(buf[1], &iov[1])};
+    struct sg_io_hdr hdr;
+    REQUIRE(world_up(8) == 0);
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd[0], &ring), LUN_PENDING);
+    /* Such a kernel's answer to the read just queued: EAGAIN. */
+    struct io_uring_sqe *rd = last_sqe();
+    REQUIRE(rd->opcode == IORING_OP_READ);
+    io_uring_prep_nop(rd);
+    io_uring_sqe_set_data(rd, NULL);
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    struct io_uring_cqe eagain = {.user_data = (uint64_t)(uintptr_t)&lun->tag, .res = -EAGAIN};
+    lun->ops->event(lun, &eagain, &ring);
+    CHECK_INT_EQ(nr_finished, 0);
+    CHECK_INT_EQ(last_sqe()->opcode, IORING_OP_POLL_ADD);
+    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
+    CHECK(pump() > 0);
+    CHECK_INT_EQ(nr_finished, 1);
+    CHECK(finished[0] == &cmd[0]);
+    CHECK_INT_EQ(cmd[0].host, XEN_VSCSIIF_RSLT_HOST_OK);
+    /* And so on for the next one. */
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd[1], &ring), LUN_PENDING);
+    CHECK_INT_EQ(last_sqe()->opcode, IORING_OP_POLL_ADD);
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
+    CHECK(pump() > 0);
+    CHECK_INT_EQ(nr_finished, 2);
+    CHECK(finished[1] == &cmd[1]);
+    CHECK(quiet());
     world_down();
 }
 
@@ -400,6 +512,7 @@ TEST(sixteen_in_flight_then_busy)
     CHECK_INT_EQ(lun->ops->start(lun, &cmd[16], &ring), LUN_DONE);
     CHECK_INT_EQ(cmd[16].host, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
     CHECK_INT_EQ(cmd[16].residual, 36);
+    CHECK(io_uring_submit(&ring) >= 0);
     struct pollfd p = {.fd = sv[1], .events = POLLIN};
     CHECK_INT_EQ(poll(&p, 1, 0), 0);          /* nothing written for it */
     world_down();
@@ -417,7 +530,7 @@ TEST(completed_commands_free_their_pack_ids)
         REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
         CHECK_INT_EQ(hdr.pack_id, i);
         REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-        REQUIRE(pump() == 0);
+        CHECK(pump() > 0);
         CHECK_INT_EQ(nr_finished, (unsigned)i + 1);
         CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
     }
@@ -531,6 +644,7 @@ TAP_MAIN(claims_sg_pdevs_only, open_errors, inquiry_through_fake_sg,
          check_condition_through_fake_sg, host_byte_and_timeout_through_fake_sg,
          completions_in_any_order_reach_their_commands, stray_completions_are_ignored,
          a_failing_device_fails_what_is_in_flight,
-         a_failed_write_fails_the_command_at_once, sixteen_in_flight_then_busy,
+         a_refused_command_fails_and_frees_its_pack_id, a_refused_command_does_not_wait_for_others,
+         eagain_from_io_uring_falls_back_to_poll_and_read, sixteen_in_flight_then_busy,
          completed_commands_free_their_pack_ids, unbuildable_command_fails_without_io,
          reset_and_close, real_device_inquiry)
