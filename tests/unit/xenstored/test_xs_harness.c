@@ -111,6 +111,38 @@ static bool dir_exists(const char *dir)
     return stat(dir, &st) == 0;
 }
 
+/* A private xenstored and one or two clients of it (xs_open: they reach it
+ * through XENSTORED_PATH, as any program would). */
+struct store {
+    struct xs_harness *h;
+    struct xs_handle *xs, *other;
+};
+
+static void store_stop(struct store *s)
+{
+    if (s->other)
+        xs_close(s->other);
+    if (s->xs)
+        xs_close(s->xs);
+    xs_harness_stop(s->h);
+}
+
+/* Starts the daemon, opens s->xs and, with two_clients, s->other. False
+ * (nothing left running) when any of it fails. */
+static bool store_start(struct store *s, bool two_clients)
+{
+    *s = (struct store){.h = xs_harness_start()};
+    if (!s->h)
+        return false;
+    s->xs = xs_open(0);
+    if (two_clients)
+        s->other = xs_open(0);
+    if (s->xs && (!two_clients || s->other))
+        return true;
+    store_stop(s);
+    return false;
+}
+
 TEST(starts_fast_with_dom0_nodes)
 {
     enum { N = 5 };
@@ -152,18 +184,14 @@ TEST(starts_fast_with_dom0_nodes)
 
 TEST(read_write_directory_rm)
 {
-    struct xs_harness *h = xs_harness_start();
+    struct store st;
     struct xs_handle *xs;
     unsigned int n = 0;
     char **dir;
     bool seen_a = false, seen_b = false;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    if (!xs) {
-        xs_harness_stop(h);
-        REQUIRE(xs);
-    }
+    REQUIRE(store_start(&st, false));
+    xs = st.xs;
     CHECK(put(xs, "/test/a", "alpha"));
     CHECK(put(xs, "/test/b", ""));
     CHECK(read_is(xs, "/test/a", "alpha"));
@@ -185,55 +213,36 @@ TEST(read_write_directory_rm)
     CHECK(xs_read(xs, XBT_NULL, "/test/a", &n) == NULL);
     CHECK_INT_EQ(errno, ENOENT);
 
-    xs_close(xs);
-    xs_harness_stop(h);
+    store_stop(&st);
 }
 
 TEST(watch_fires)
 {
-    struct xs_harness *h = xs_harness_start();
+    struct store st;
     struct xs_handle *xs, *writer;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    writer = xs_open(0);
-    if (!xs || !writer) {
-        if (xs)
-            xs_close(xs);
-        if (writer)
-            xs_close(writer);
-        xs_harness_stop(h);
-        REQUIRE(false);
-    }
+    REQUIRE(store_start(&st, true));
+    xs = st.xs;
+    writer = st.other;
     CHECK(xs_watch(xs, "/w", "tok"));
     CHECK(wait_event(xs, "/w", "tok"));          /* fires when set */
     CHECK(put(writer, "/w/leaf", "1"));
     CHECK(wait_event(xs, "/w/leaf", "tok"));     /* children fire too */
     CHECK(xs_unwatch(xs, "/w", "tok"));
-    xs_close(writer);
-    xs_close(xs);
-    xs_harness_stop(h);
+    store_stop(&st);
 }
 
 TEST(transaction_conflict_then_success)
 {
-    struct xs_harness *h = xs_harness_start();
+    struct store st;
     struct xs_handle *xs, *other;
     xs_transaction_t t;
     unsigned int len;
     char *v;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    other = xs_open(0);
-    if (!xs || !other) {
-        if (xs)
-            xs_close(xs);
-        if (other)
-            xs_close(other);
-        xs_harness_stop(h);
-        REQUIRE(false);
-    }
+    REQUIRE(store_start(&st, true));
+    xs = st.xs;
+    other = st.other;
     CHECK(put(xs, "/tx", "0"));
 
     t = xs_transaction_start(xs);
@@ -257,14 +266,12 @@ TEST(transaction_conflict_then_success)
     CHECK(xs_transaction_end(xs, t, false));
     CHECK(read_is(xs, "/tx", "mine"));
 
-    xs_close(other);
-    xs_close(xs);
-    xs_harness_stop(h);
+    store_stop(&st);
 }
 
 TEST(permissions_set_get)
 {
-    struct xs_harness *h = xs_harness_start();
+    struct store st;
     struct xs_handle *xs;
     struct xs_permissions set[2] = {
         {.id = 0, .perms = XS_PERM_NONE},
@@ -273,12 +280,8 @@ TEST(permissions_set_get)
     struct xs_permissions *got;
     unsigned int n = 0;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    if (!xs) {
-        xs_harness_stop(h);
-        REQUIRE(xs);
-    }
+    REQUIRE(store_start(&st, false));
+    xs = st.xs;
     CHECK(put(xs, "/perm", "x"));
     CHECK(xs_set_permissions(xs, XBT_NULL, "/perm", set, 2));
     got = xs_get_permissions(xs, XBT_NULL, "/perm", &n);
@@ -291,45 +294,31 @@ TEST(permissions_set_get)
         CHECK_INT_EQ(got[1].perms, XS_PERM_READ);
     }
     free(got);
-    xs_close(xs);
-    xs_harness_stop(h);
+    store_stop(&st);
 }
 
 TEST(domain_path)
 {
-    struct xs_harness *h = xs_harness_start();
+    struct store st;
     struct xs_handle *xs;
     char *p;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    if (!xs) {
-        xs_harness_stop(h);
-        REQUIRE(xs);
-    }
+    REQUIRE(store_start(&st, false));
+    xs = st.xs;
     p = xs_get_domain_path(xs, 5);
     CHECK_STR_EQ(p, "/local/domain/5");
     free(p);
-    xs_close(xs);
-    xs_harness_stop(h);
+    store_stop(&st);
 }
 
 TEST(introduce_release_fire_watches)
 {
-    struct xs_harness *h = xs_harness_start();
+    struct store st;
     struct xs_handle *xs, *tool;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    tool = xs_open(0);
-    if (!xs || !tool) {
-        if (xs)
-            xs_close(xs);
-        if (tool)
-            xs_close(tool);
-        xs_harness_stop(h);
-        REQUIRE(false);
-    }
+    REQUIRE(store_start(&st, true));
+    xs = st.xs;
+    tool = st.other;
     /* One watch at a time so each initial event is drained for sure. */
     CHECK(xs_watch(xs, "@introduceDomain", "intro"));
     CHECK(wait_event(xs, "@introduceDomain", "intro"));
@@ -345,9 +334,7 @@ TEST(introduce_release_fire_watches)
     CHECK(wait_event(xs, "@releaseDomain", "rel"));
     CHECK(!xs_is_domain_introduced(tool, 5));
 
-    xs_close(tool);
-    xs_close(xs);
-    xs_harness_stop(h);
+    store_stop(&st);
 }
 
 TEST(two_instances_isolated)
