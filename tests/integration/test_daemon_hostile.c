@@ -14,6 +14,7 @@
 #include "daemon_world.h"
 #include "result.h"
 #include "tap.h"
+#include "vscsi_req.h"
 #include "xensim.h"
 
 #define BAD_GUEST 20
@@ -81,16 +82,9 @@ static void teardown(struct hostile *h)
 /* A well-formed INQUIRY into one page of the bad guest. */
 static struct vscsiif_request inquiry(const struct hostile *h, uint16_t rqid)
 {
-    struct vscsiif_request r;
-    memset(&r, 0, sizeof(r));
-    r.rqid = rqid;
-    r.act = VSCSIIF_ACT_SCSI_CDB;
-    r.cmd_len = 6;
-    r.cmnd[0] = 0x12;
+    struct vscsiif_request r = vscsi_req_cdb(rqid, 0x12, 6, VSCSI_DIR_FROM_DEVICE);
     r.cmnd[4] = 36;
-    r.sc_data_direction = VSCSI_DIR_FROM_DEVICE;
-    r.nr_segments = 1;
-    r.seg[0] = (struct scsiif_request_segment){h->page_ref, 0, 36};
+    vscsi_req_seg(&r, h->page_ref, 0, 36);
     return r;
 }
 
