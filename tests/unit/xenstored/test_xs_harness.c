@@ -143,6 +143,22 @@ static bool store_start(struct store *s, bool two_clients)
     return false;
 }
 
+/* STORE_TEST(name, two_clients) { ... }: the body runs with a private
+ * xenstored and its clients `xs` and (with two_clients) `other`, stopped
+ * after it. */
+#define STORE_TEST(name, two_clients)                                       \
+    static void name##_body(struct xs_handle *xs,                           \
+                            struct xs_handle *other __attribute__((unused))); \
+    TEST(name)                                                              \
+    {                                                                       \
+        struct store st;                                                    \
+        REQUIRE(store_start(&st, (two_clients)));                           \
+        name##_body(st.xs, st.other);                                       \
+        store_stop(&st);                                                    \
+    }                                                                       \
+    static void name##_body(struct xs_handle *xs,                           \
+                            struct xs_handle *other __attribute__((unused)))
+
 TEST(starts_fast_with_dom0_nodes)
 {
     enum { N = 5 };
@@ -182,16 +198,12 @@ TEST(starts_fast_with_dom0_nodes)
     CHECK(total / N < 1000 * 1000);    /* notes: ~20 ms; room for loaded CI */
 }
 
-TEST(read_write_directory_rm)
+STORE_TEST(read_write_directory_rm, false)
 {
-    struct store st;
-    struct xs_handle *xs;
     unsigned int n = 0;
     char **dir;
     bool seen_a = false, seen_b = false;
 
-    REQUIRE(store_start(&st, false));
-    xs = st.xs;
     CHECK(put(xs, "/test/a", "alpha"));
     CHECK(put(xs, "/test/b", ""));
     CHECK(read_is(xs, "/test/a", "alpha"));
@@ -212,37 +224,23 @@ TEST(read_write_directory_rm)
     errno = 0;
     CHECK(xs_read(xs, XBT_NULL, "/test/a", &n) == NULL);
     CHECK_INT_EQ(errno, ENOENT);
-
-    store_stop(&st);
 }
 
-TEST(watch_fires)
+STORE_TEST(watch_fires, true)
 {
-    struct store st;
-    struct xs_handle *xs, *writer;
-
-    REQUIRE(store_start(&st, true));
-    xs = st.xs;
-    writer = st.other;
     CHECK(xs_watch(xs, "/w", "tok"));
     CHECK(wait_event(xs, "/w", "tok"));          /* fires when set */
-    CHECK(put(writer, "/w/leaf", "1"));
+    CHECK(put(other, "/w/leaf", "1"));
     CHECK(wait_event(xs, "/w/leaf", "tok"));     /* children fire too */
     CHECK(xs_unwatch(xs, "/w", "tok"));
-    store_stop(&st);
 }
 
-TEST(transaction_conflict_then_success)
+STORE_TEST(transaction_conflict_then_success, true)
 {
-    struct store st;
-    struct xs_handle *xs, *other;
     xs_transaction_t t;
     unsigned int len;
     char *v;
 
-    REQUIRE(store_start(&st, true));
-    xs = st.xs;
-    other = st.other;
     CHECK(put(xs, "/tx", "0"));
 
     t = xs_transaction_start(xs);
@@ -265,14 +263,10 @@ TEST(transaction_conflict_then_success)
     CHECK(xs_write(xs, t, "/tx", "mine", 4));
     CHECK(xs_transaction_end(xs, t, false));
     CHECK(read_is(xs, "/tx", "mine"));
-
-    store_stop(&st);
 }
 
-TEST(permissions_set_get)
+STORE_TEST(permissions_set_get, false)
 {
-    struct store st;
-    struct xs_handle *xs;
     struct xs_permissions set[2] = {
         {.id = 0, .perms = XS_PERM_NONE},
         {.id = 5, .perms = XS_PERM_READ},
@@ -280,8 +274,6 @@ TEST(permissions_set_get)
     struct xs_permissions *got;
     unsigned int n = 0;
 
-    REQUIRE(store_start(&st, false));
-    xs = st.xs;
     CHECK(put(xs, "/perm", "x"));
     CHECK(xs_set_permissions(xs, XBT_NULL, "/perm", set, 2));
     got = xs_get_permissions(xs, XBT_NULL, "/perm", &n);
@@ -294,47 +286,34 @@ TEST(permissions_set_get)
         CHECK_INT_EQ(got[1].perms, XS_PERM_READ);
     }
     free(got);
-    store_stop(&st);
 }
 
-TEST(domain_path)
+STORE_TEST(domain_path, false)
 {
-    struct store st;
-    struct xs_handle *xs;
     char *p;
 
-    REQUIRE(store_start(&st, false));
-    xs = st.xs;
     p = xs_get_domain_path(xs, 5);
     CHECK_STR_EQ(p, "/local/domain/5");
     free(p);
-    store_stop(&st);
 }
 
-TEST(introduce_release_fire_watches)
+STORE_TEST(introduce_release_fire_watches, true)
 {
-    struct store st;
-    struct xs_handle *xs, *tool;
-
-    REQUIRE(store_start(&st, true));
-    xs = st.xs;
-    tool = st.other;
+    /* `other` plays the toolstack. */
     /* One watch at a time so each initial event is drained for sure. */
     CHECK(xs_watch(xs, "@introduceDomain", "intro"));
     CHECK(wait_event(xs, "@introduceDomain", "intro"));
     CHECK(xs_watch(xs, "@releaseDomain", "rel"));
     CHECK(wait_event(xs, "@releaseDomain", "rel"));
 
-    CHECK(!xs_is_domain_introduced(tool, 5));
-    CHECK(xs_introduce_domain(tool, 5, 0x1234, 7));
+    CHECK(!xs_is_domain_introduced(other, 5));
+    CHECK(xs_introduce_domain(other, 5, 0x1234, 7));
     CHECK(wait_event(xs, "@introduceDomain", "intro"));
-    CHECK(xs_is_domain_introduced(tool, 5));
+    CHECK(xs_is_domain_introduced(other, 5));
 
-    CHECK(xs_release_domain(tool, 5));
+    CHECK(xs_release_domain(other, 5));
     CHECK(wait_event(xs, "@releaseDomain", "rel"));
-    CHECK(!xs_is_domain_introduced(tool, 5));
-
-    store_stop(&st);
+    CHECK(!xs_is_domain_introduced(other, 5));
 }
 
 TEST(two_instances_isolated)
