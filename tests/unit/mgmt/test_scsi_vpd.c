@@ -16,12 +16,20 @@ static int devdir(const char *root, const char *hctl)
     return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* The standard fake tree (fakesys_standard) in *root and the directory of
+ * its device hctl, opened: the fd, or -1. */
+static int standard_devdir(char **root, const char *hctl)
+{
+    *root = fakesys_create();
+    if (!*root || fakesys_standard(*root) != 0)
+        return -1;
+    return devdir(*root, hctl);
+}
+
 TEST(page83_file_preferred)
 {
-    char *root = fakesys_create(), out[SCSI_ID_MAX];
-    REQUIRE(root);
-    REQUIRE(fakesys_standard(root) == 0);
-    int fd = devdir(root, "0:0:0:0");
+    char *root, out[SCSI_ID_MAX];
+    int fd = standard_devdir(&root, "0:0:0:0");
     REQUIRE(fd >= 0);
     CHECK_INT_EQ(scsi_vpd_scsi_id(fd, "/nonexistent/sg0", "LIO-ORG ", "disk0           ", out),
                  0);
@@ -32,10 +40,8 @@ TEST(page83_file_preferred)
 
 TEST(page80_file_when_no_83)
 {
-    char *root = fakesys_create(), out[SCSI_ID_MAX];
-    REQUIRE(root);
-    REQUIRE(fakesys_standard(root) == 0);
-    int fd = devdir(root, "2:0:0:1");
+    char *root, out[SCSI_ID_MAX];
+    int fd = standard_devdir(&root, "2:0:0:1");
     REQUIRE(fd >= 0);
     CHECK_INT_EQ(scsi_vpd_scsi_id(fd, NULL, "SEAGATE ", "ST318406LC      ", out), 0);
     CHECK_STR_EQ(out, fakesys_standard_ids[4]);
@@ -45,10 +51,8 @@ TEST(page80_file_when_no_83)
 
 TEST(sg_fallback_when_sysfs_has_no_pages)
 {
-    char *root = fakesys_create(), out[SCSI_ID_MAX];
-    REQUIRE(root);
-    REQUIRE(fakesys_standard(root) == 0);
-    int fd = devdir(root, "2:0:0:0");
+    char *root, out[SCSI_ID_MAX];
+    int fd = standard_devdir(&root, "2:0:0:0");
     REQUIRE(fd >= 0);
     /* No such node: no id, and no error beyond "none". */
     CHECK_INT_EQ(scsi_vpd_scsi_id(fd, "/nonexistent/sg3", NULL, NULL, out), -ENOENT);
