@@ -237,23 +237,7 @@ static bool cmd_done(struct simfront *f, const void *arg)
 
 int simfront_wait(struct simfront *f, struct simfront_cmd *cmd, int timeout_ms)
 {
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
-    int r = 0;
-    pthread_mutex_lock(&f->g->lock);
-    while (!cmd_done(f, cmd))
-        if (pthread_cond_timedwait(&f->g->cond, &f->g->lock, &dl) == ETIMEDOUT) {
-            r = cmd->done ? 0 : -ETIMEDOUT;
-            break;
-        }
-    pthread_mutex_unlock(&f->g->lock);
-    return r;
+    return simfront_wait_until(f, cmd_done, cmd, timeout_ms);
 }
 
 int simfront_exec(struct simfront *f, struct simfront_cmd *cmd, int timeout_ms)
