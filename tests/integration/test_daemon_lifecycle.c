@@ -211,6 +211,9 @@ TEST(lun_hotplug_add_and_remove)
     struct vscsi_hctl v0 = {0, 0, 0, 0};
     CHECK_INT_EQ(simfront_wait_lun(f, &v0, false, 5000), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 0, 6, 3000), 0);
+    /* The guest dropped the LUN while Reconfiguring; it takes commands
+     * again once Connected. */
+    CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
     CHECK_INT_EQ(exec_cdb(f, &v0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
     CHECK_INT_EQ(vscsi_rslt_host(c.rslt), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
     CHECK_INT_EQ(exec_cdb(f, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
