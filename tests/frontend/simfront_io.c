@@ -31,6 +31,14 @@ void simfront_cmd_init(struct simfront_cmd *cmd, const struct vscsi_hctl *lun,
     cmd->len = len;
 }
 
+int simfront_exec_cdb(struct simfront *f, struct simfront_cmd *cmd, const struct vscsi_hctl *lun,
+                      const uint8_t *cdb, unsigned cdb_len, uint8_t dir, void *buf,
+                      uint32_t len, int timeout_ms)
+{
+    simfront_cmd_init(cmd, lun, cdb, cdb_len, dir, buf, len);
+    return simfront_exec(f, cmd, timeout_ms);
+}
+
 /* Revokes every grant of a finished command and frees its pages. */
 static void release_grants(struct simfront *f, struct simfront_cmd *cmd)
 {
