@@ -124,6 +124,8 @@ TEST(pvscsictl_against_the_running_daemon)
     CHECK_INT_EQ(toolstack_vscsi_add_lun(w.xs, 0, GUEST, 0, &sg_lun), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 1, 6, 5000), 0);
     CHECK(world_daemon_alive(&w));
+    /* The guest takes commands again once the reconfiguration is over. */
+    CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
     struct simfront_cmd c;
     CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE,
                                    buf, sizeof(buf), 5000), 0);
