@@ -25,6 +25,18 @@
 
 static const uint8_t INQUIRY[6] = {0x12, 0, 0, 0, 96, 0};
 
+/* INQUIRY to lun, run to its end (checked): the response's rslt, or -1
+ * when there was none. */
+static int32_t inquiry_rslt(struct simfront *f, const struct vscsi_hctl *lun)
+{
+    static uint8_t buf[96];
+    struct simfront_cmd c;
+    int r = simfront_exec_cdb(f, &c, lun, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf),
+                              5000);
+    CHECK_INT_EQ(r, 0);
+    return r == 0 ? c.rslt : -1;
+}
+
 /* Waits until nothing of guest `domid` is mapped and the backend (domain
  * 0) holds exactly `ports` bound ports. */
 static int wait_released(uint16_t domid, int ports, int timeout_ms)
@@ -189,8 +201,6 @@ TEST(lun_hotplug_add_and_remove)
     static const struct toolstack_lun lun0 = {0, "null:16M", "0:0:0:0"};
     struct simfront *f = world_attach(&w, g, 0, &lun0, 1);
     REQUIRE(f);
-    uint8_t buf[96];
-    struct simfront_cmd c;
 
     /* Hot-add dev-1: Reconfiguring, the guest gets it, state 4. */
     static const struct toolstack_lun lun1 = {1, "null:32M", "0:0:0:1"};
@@ -198,9 +208,7 @@ TEST(lun_hotplug_add_and_remove)
     struct vscsi_hctl v1 = {0, 0, 0, 1};
     CHECK_INT_EQ(simfront_wait_lun(f, &v1, true, 5000), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 1, 4, 3000), 0);
-    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
-                                   buf, 96, 5000), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(f, &v1), 0);
 
     /* Hot-remove dev-0: state 6, the guest drops it, NO_CONNECT after. */
     REQUIRE(toolstack_vscsi_remove_lun(w.xs, 0, GUEST, 0, 0) == 0);
@@ -210,12 +218,8 @@ TEST(lun_hotplug_add_and_remove)
     /* The guest dropped the LUN while Reconfiguring; it takes commands
      * again once Connected. */
     CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
-    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &v0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
-                                   buf, 96, 5000), 0);
-    CHECK_INT_EQ(vscsi_rslt_host(c.rslt), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
-    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
-                                   buf, 96, 5000), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(vscsi_rslt_host(inquiry_rslt(f, &v0)), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
+    CHECK_INT_EQ(inquiry_rslt(f, &v1), 0);
     CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
 
     /* Reconnect (module reload): mappings and ports released, then the
@@ -225,9 +229,7 @@ TEST(lun_hotplug_add_and_remove)
     CHECK_INT_EQ(simfront_reconnect(f), 0);
     CHECK_INT_EQ(simfront_wait_connected(f, 5000), 0);
     CHECK_INT_EQ(simfront_wait_lun(f, &v1, true, 5000), 0);
-    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
-                                   buf, 96, 5000), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(f, &v1), 0);
     CHECK(daemon_fds(w.pid) > fds_idle);   /* gntdev, evtchn of the ring */
 
     simguest_destroy(g);
@@ -293,11 +295,7 @@ TEST(domain_death_with_io_in_flight)
     CHECK_INT_EQ(wait_released(GUEST, 1, 5000), 0);
     CHECK(world_daemon_alive(&w));
     /* ...and the other guest is still served. */
-    uint8_t buf[96];
-    struct simfront_cmd c;
-    CHECK_INT_EQ(simfront_exec_cdb(fh, &c, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
-                                   buf, 96, 5000), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(fh, &l0), 0);
 
     simguest_destroy(h);
     simguest_destroy(g);
@@ -380,11 +378,7 @@ TEST(nodes_written_in_any_order)
     REQUIRE(f);
     CHECK_INT_EQ(simfront_wait_connected(f, 5000), 0);
     struct vscsi_hctl l0 = {0, 0, 0, 0};
-    uint8_t buf[96];
-    struct simfront_cmd c;
-    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
-                                   buf, 96, 5000), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(f, &l0), 0);
     simguest_destroy(g);
     CHECK_INT_EQ(world_stop(&w), 0);
 }

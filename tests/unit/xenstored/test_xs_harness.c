@@ -385,15 +385,25 @@ TEST(children_inherit_socket)
     xs_harness_stop(h);
 }
 
-TEST(stop_leaves_nothing)
+/* A daemon started, its pid and directory noted (they outlive h). */
+static struct xs_harness *start_noted(pid_t *pid, char dir[64])
 {
     struct xs_harness *h = xs_harness_start();
+
+    if (h) {
+        *pid = xs_harness_pid(h);
+        snprintf(dir, 64, "%s", xs_harness_dir(h));
+    }
+    return h;
+}
+
+TEST(stop_leaves_nothing)
+{
     char dir[64];
     pid_t pid;
+    struct xs_harness *h = start_noted(&pid, dir);
 
     REQUIRE(h);
-    pid = xs_harness_pid(h);
-    snprintf(dir, sizeof(dir), "%s", xs_harness_dir(h));
     CHECK(pid > 0);
     CHECK(dir_exists(dir));
     xs_harness_stop(h);
@@ -405,13 +415,11 @@ TEST(stop_leaves_nothing)
 /* A daemon that died under a test: stop still reaps and cleans up. */
 TEST(stop_after_daemon_died)
 {
-    struct xs_harness *h = xs_harness_start();
     char dir[64];
     pid_t pid;
+    struct xs_harness *h = start_noted(&pid, dir);
 
     REQUIRE(h);
-    pid = xs_harness_pid(h);
-    snprintf(dir, sizeof(dir), "%s", xs_harness_dir(h));
     CHECK(kill(pid, SIGKILL) == 0);
     usleep(20 * 1000);
     xs_harness_stop(h);                 /* reports the death on stderr */
