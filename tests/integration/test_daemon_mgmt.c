@@ -301,6 +301,16 @@ static int pdev_index(struct daemon_world *w, uint16_t domid, uint32_t devid, co
     return -1;
 }
 
+/* SIGHUP (the daemon rescans, as on a uevent), then the index of the dev-N
+ * of device 4 that has p-dev hctl, once it appears within 2 s; -1. */
+static int rescan_until_offered(struct daemon_world *w, const char *hctl)
+{
+    int index = -1;
+    kill(w->pid, SIGHUP);
+    WAIT_UNTIL((index = pdev_index(w, GUEST, 4, hctl)) >= 0, 2000);
+    return index;
+}
+
 static char *dev_node(struct daemon_world *w, uint16_t domid, uint32_t devid, int index,
                       const char *node)
 {
@@ -366,9 +376,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
                                  .rev = "1", .type = 1, .scsi_level = 6, .sg = NULL};
     REQUIRE(fakesys_add(sys, &drive3) == 0);
     REQUIRE(fakesys_add(sys, &drive2) == 0);
-    kill(w.pid, SIGHUP);
-    int n = -1;
-    WAIT_UNTIL((n = pdev_index(&w, GUEST, 4, "4:0:2:0")) >= 0, 2000);
+    int n = rescan_until_offered(&w, "4:0:2:0");
     CHECK(n >= 0);
     v = n >= 0 ? dev_node(&w, GUEST, 4, n, "v-dev") : NULL;
     CHECK(v && strcmp(v, "4:0:2:0") == 0);
@@ -413,9 +421,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
      * clears what it unplugged); when the LUN comes back it is new. */
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 4, (unsigned)n, -1, 3000), 0);
     REQUIRE(fakesys_add(sys, &drive2) == 0);
-    kill(w.pid, SIGHUP);
-    int back = -1;
-    WAIT_UNTIL((back = pdev_index(&w, GUEST, 4, "4:0:2:0")) >= 0, 2000);
+    int back = rescan_until_offered(&w, "4:0:2:0");
     CHECK(back >= 0);
     CHECK(world_daemon_alive(&w));
 
@@ -423,9 +429,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     REQUIRE(fakesys_remove_dev(sys, "4:0:3:0") == 0);
     drive3.sg = "sg43";
     REQUIRE(fakesys_add(sys, &drive3) == 0);
-    kill(w.pid, SIGHUP);
-    int n3 = -1;
-    WAIT_UNTIL((n3 = pdev_index(&w, GUEST, 4, "4:0:3:0")) >= 0, 2000);
+    int n3 = rescan_until_offered(&w, "4:0:3:0");
     CHECK(n3 >= 0);
     CHECK(world_daemon_alive(&w));
 
