@@ -126,5 +126,9 @@ unsigned long simfront_notifications(struct simfront *f);
 void simfront_cmd_init(struct simfront_cmd *cmd, const struct vscsi_hctl *lun,
                        const uint8_t *cdb, unsigned cdb_len, uint8_t dir, void *buf,
                        uint32_t len);
+/* simfront_cmd_init + simfront_exec: one command, run to its end. */
+int simfront_exec_cdb(struct simfront *f, struct simfront_cmd *cmd, const struct vscsi_hctl *lun,
+                      const uint8_t *cdb, unsigned cdb_len, uint8_t dir, void *buf,
+                      uint32_t len, int timeout_ms);
 
 #endif

@@ -31,6 +31,14 @@ void simfront_cmd_init(struct simfront_cmd *cmd, const struct vscsi_hctl *lun,
     cmd->len = len;
 }
 
+int simfront_exec_cdb(struct simfront *f, struct simfront_cmd *cmd, const struct vscsi_hctl *lun,
+                      const uint8_t *cdb, unsigned cdb_len, uint8_t dir, void *buf,
+                      uint32_t len, int timeout_ms)
+{
+    simfront_cmd_init(cmd, lun, cdb, cdb_len, dir, buf, len);
+    return simfront_exec(f, cmd, timeout_ms);
+}
+
 /* Revokes every grant of a finished command and frees its pages. */
 static void release_grants(struct simfront *f, struct simfront_cmd *cmd)
 {
@@ -237,23 +245,7 @@ static bool cmd_done(struct simfront *f, const void *arg)
 
 int simfront_wait(struct simfront *f, struct simfront_cmd *cmd, int timeout_ms)
 {
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
-    int r = 0;
-    pthread_mutex_lock(&f->g->lock);
-    while (!cmd_done(f, cmd))
-        if (pthread_cond_timedwait(&f->g->cond, &f->g->lock, &dl) == ETIMEDOUT) {
-            r = cmd->done ? 0 : -ETIMEDOUT;
-            break;
-        }
-    pthread_mutex_unlock(&f->g->lock);
-    return r;
+    return simfront_wait_until(f, cmd_done, cmd, timeout_ms);
 }
 
 int simfront_exec(struct simfront *f, struct simfront_cmd *cmd, int timeout_ms)

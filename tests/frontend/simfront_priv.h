@@ -62,6 +62,10 @@ void simfront_handle_event(struct simfront *f);
 /* simfront_io.c: completes all outstanding commands with DID_RESET as
  * Linux's scsifront_finish_all does (lock held). */
 void simfront_finish_all(struct simfront *f);
+/* simfront_xenbus.c: takes the guest's lock and waits until cond(f, arg) holds,
+ * woken by every state change. 0, or -ETIMEDOUT after timeout_ms. */
+int simfront_wait_until(struct simfront *f, bool (*cond)(struct simfront *, const void *),
+                        const void *arg, int timeout_ms);
 /* Writes a string node; retries never needed outside transactions. */
 int simfront_xs_write(struct xs_handle *xs, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

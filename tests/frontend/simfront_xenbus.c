@@ -251,8 +251,8 @@ struct simfront *simfront_probe(struct simguest *g, uint32_t devid)
     return f;
 }
 
-static int wait_until(struct simfront *f, bool (*cond)(struct simfront *, const void *),
-                      const void *arg, int timeout_ms)
+int simfront_wait_until(struct simfront *f, bool (*cond)(struct simfront *, const void *),
+                        const void *arg, int timeout_ms)
 {
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
@@ -282,7 +282,7 @@ static bool is_connected(struct simfront *f, const void *arg)
 
 int simfront_wait_connected(struct simfront *f, int timeout_ms)
 {
-    return wait_until(f, is_connected, NULL, timeout_ms);
+    return simfront_wait_until(f, is_connected, NULL, timeout_ms);
 }
 
 static bool backend_state_is(struct simfront *f, const void *arg)
@@ -301,7 +301,7 @@ int simfront_close(struct simfront *f, int timeout_ms)
     pthread_mutex_lock(&f->g->lock);
     set_state(f, XenbusStateClosing);
     pthread_mutex_unlock(&f->g->lock);
-    if (wait_until(f, backend_state_is, closing, timeout_ms) < 0)
+    if (simfront_wait_until(f, backend_state_is, closing, timeout_ms) < 0)
         err = -ETIMEDOUT;
 
     pthread_mutex_lock(&f->g->lock);
@@ -310,7 +310,7 @@ int simfront_close(struct simfront *f, int timeout_ms)
     f->nr_luns = 0;
     set_state(f, XenbusStateClosed);
     pthread_mutex_unlock(&f->g->lock);
-    if (wait_until(f, backend_state_is, closed, timeout_ms) < 0 && err == 0)
+    if (simfront_wait_until(f, backend_state_is, closed, timeout_ms) < 0 && err == 0)
         err = -ETIMEDOUT;
     return err;
 }
@@ -401,5 +401,5 @@ int simfront_wait_lun(struct simfront *f, const struct vscsi_hctl *hctl, bool wa
                       int timeout_ms)
 {
     struct lun_want w = {hctl, want};
-    return wait_until(f, lun_is, &w, timeout_ms);
+    return simfront_wait_until(f, lun_is, &w, timeout_ms);
 }

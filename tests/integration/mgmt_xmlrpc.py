@@ -276,19 +276,13 @@ def pscsi_hba_and_host(e):
 def host_scan_pscsis_sees_changes(e):
     s = e.login()
     host = e.call("host.get_all", s)[0]
-    d = os.path.join(e.info["sysfs"], "bus/scsi/devices/9:0:0:0")
-    os.makedirs(d)
-    for k, v in (("vendor", "NEW     "), ("model", "THING           "), ("type", "3")):
-        with open(os.path.join(d, k), "w") as f:
-            f.write(v + "\n")
+    made = make_pscsis(e, ["9:0:0:0"], model="THING           ", scsi_type="3")
     eq(len(e.call("PSCSI.get_all", s)), 5, "before the scan")
     eq(e.call("host.scan_PSCSIs", s, host), "")
     _, rec = pscsi_by_hctl(e, s, "9:0:0:0")
     eq(rec["type"], "process")
     eq(rec["scsi_id"], "")
-    for k in ("vendor", "model", "type"):
-        os.unlink(os.path.join(d, k))
-    os.rmdir(d)
+    remove_pscsis(made)
     e.call("host.scan_PSCSIs", s, host)
     eq(len(e.call("PSCSI.get_all", s)), 5, "after removal")
     eq(e.fails("host.scan_PSCSIs", s, "OpaqueRef:NULL")[0], "HANDLE_INVALID")
@@ -1025,13 +1019,15 @@ def vm_gone_is_halted(e):
        ["VM_BAD_POWER_STATE", B, "Running", "Halted"])
 
 
-def make_pscsis(e, hctls):
+def make_pscsis(e, hctls, model="LIB             ", scsi_type="1"):
+    """SCSI devices appearing in the fake sysfs tree (vendor NEW); their
+    directories, for remove_pscsis."""
     made = []
     for hctl in hctls:
         d = os.path.join(e.info["sysfs"], "bus/scsi/devices", hctl)
         os.makedirs(d)
         made.append(d)
-        for k, v in (("vendor", "NEW     "), ("model", "LIB             "), ("type", "1")):
+        for k, v in (("vendor", "NEW     "), ("model", model), ("type", scsi_type)):
             with open(os.path.join(d, k), "w") as f:
                 f.write(v + "\n")
     return made
@@ -1099,14 +1095,7 @@ def dscsi_hba_create_and_destroy(e):
     s = e.login()
     A = "OpaqueRef:" + UUID_A
     # A fresh physical HBA (host 8) with two LUNs nobody holds.
-    made = []
-    for hctl in ("8:0:0:0", "8:0:1:0"):
-        d = os.path.join(e.info["sysfs"], "bus/scsi/devices", hctl)
-        os.makedirs(d)
-        made.append(d)
-        for k, v in (("vendor", "NEW     "), ("model", "LIB             "), ("type", "1")):
-            with open(os.path.join(d, k), "w") as f:
-                f.write(v + "\n")
+    made = make_pscsis(e, ("8:0:0:0", "8:0:1:0"))
     host = e.call("host.get_all", s)[0]
     e.call("host.scan_PSCSIs", s, host)
     hba = [r for r, rec in e.call("PSCSI_HBA.get_all_records", s).items()
@@ -1141,10 +1130,7 @@ def dscsi_hba_create_and_destroy(e):
     eq(e.call("DSCSI_HBA.get_assignment_mode", s, ref), "LUN")
     eq(e.fails("DSCSI_HBA.destroy", s, ref), ["OTHER_OPERATION_IN_PROGRESS", "DSCSI_HBA",
                                              "the device is reconfiguring; try again"])
-    for d in made:
-        for k in ("vendor", "model", "type"):
-            os.unlink(os.path.join(d, k))
-        os.rmdir(d)
+    remove_pscsis(made)
     e.call("host.scan_PSCSIs", s, host)
 
 

@@ -14,6 +14,8 @@
 #include "daemon_world.h"
 #include "result.h"
 #include "tap.h"
+#include "vscsi_req.h"
+#include "wait.h"
 #include "xensim.h"
 
 #define BAD_GUEST 20
@@ -81,16 +83,9 @@ static void teardown(struct hostile *h)
 /* A well-formed INQUIRY into one page of the bad guest. */
 static struct vscsiif_request inquiry(const struct hostile *h, uint16_t rqid)
 {
-    struct vscsiif_request r;
-    memset(&r, 0, sizeof(r));
-    r.rqid = rqid;
-    r.act = VSCSIIF_ACT_SCSI_CDB;
-    r.cmd_len = 6;
-    r.cmnd[0] = 0x12;
+    struct vscsiif_request r = vscsi_req_cdb(rqid, 0x12, 6, VSCSI_DIR_FROM_DEVICE);
     r.cmnd[4] = 36;
-    r.sc_data_direction = VSCSI_DIR_FROM_DEVICE;
-    r.nr_segments = 1;
-    r.seg[0] = (struct scsiif_request_segment){h->page_ref, 0, 36};
+    vscsi_req_seg(&r, h->page_ref, 0, 36);
     return r;
 }
 
@@ -112,8 +107,8 @@ static void good_guest_served(struct hostile *h)
     const uint8_t inq[6] = {0x12, 0, 0, 0, 36, 0};
     uint8_t buf[36];
     struct simfront_cmd c;
-    simfront_cmd_init(&c, &l0, inq, 6, VSCSI_DIR_FROM_DEVICE, buf, 36);
-    CHECK_INT_EQ(simfront_exec(h->fgood, &c, 5000), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(h->fgood, &c, &l0, inq, 6, VSCSI_DIR_FROM_DEVICE,
+                                   buf, 36, 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
     CHECK_MEM_EQ(buf + 8, "PVSCSID ", 8);
 }
@@ -248,8 +243,7 @@ TEST(ring_overflow_halts_only_that_ring)
     /* Clean up: the frontend closes; the daemon releases everything. */
     simguest_crash(h.bad);
     CHECK_INT_EQ(toolstack_vscsi_destroy(h.w.xs, 0, BAD_GUEST, 0), 0);
-    for (int i = 0; i < 400 && xensim_count_mappings(BAD_GUEST) != 0; i++)
-        usleep(5000);
+    WAIT_UNTIL_EVERY(xensim_count_mappings(BAD_GUEST) == 0, 2000, 5);
     CHECK_INT_EQ(xensim_count_mappings(BAD_GUEST), 0);
     good_guest_served(&h);
     teardown(&h);
@@ -335,8 +329,7 @@ TEST(garbage_flood_does_not_starve_another_guest)
     CHECK(fl.sent > 200);
     CHECK(world_daemon_alive(&h.w));
     /* Every garbage request was answered too. */
-    for (int i = 0; i < 200 && simfront_responses(h.fbad) < fl.sent; i++)
-        usleep(5000);
+    WAIT_UNTIL_EVERY(simfront_responses(h.fbad) >= fl.sent, 1000, 5);
     CHECK_INT_EQ(simfront_responses(h.fbad), fl.sent);
     teardown(&h);
 }

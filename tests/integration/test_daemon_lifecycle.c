@@ -18,30 +18,34 @@
 #include "daemon_world.h"
 #include "result.h"
 #include "tap.h"
+#include "wait.h"
 #include "xensim.h"
 
 #define GUEST 7
 
 static const uint8_t INQUIRY[6] = {0x12, 0, 0, 0, 96, 0};
 
-static int exec_cdb(struct simfront *f, const struct vscsi_hctl *lun, const uint8_t *cdb,
-                    unsigned len, uint8_t dir, void *buf, uint32_t buflen,
-                    struct simfront_cmd *c)
+/* INQUIRY to lun, run to its end (checked): the response's rslt, or -1
+ * when there was none. */
+static int32_t inquiry_rslt(struct simfront *f, const struct vscsi_hctl *lun)
 {
-    simfront_cmd_init(c, lun, cdb, len, dir, buf, buflen);
-    return simfront_exec(f, c, 5000);
+    static uint8_t buf[96];
+    struct simfront_cmd c;
+    int r = simfront_exec_cdb(f, &c, lun, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf),
+                              5000);
+    CHECK_INT_EQ(r, 0);
+    return r == 0 ? c.rslt : -1;
 }
 
 /* Waits until nothing of guest `domid` is mapped and the backend (domain
  * 0) holds exactly `ports` bound ports. */
 static int wait_released(uint16_t domid, int ports, int timeout_ms)
 {
-    for (int i = 0; i < timeout_ms / 5; i++) {
-        if (xensim_count_mappings(domid) == 0 && xensim_count_bound_ports(0) == ports)
-            return 0;
-        usleep(5000);
-    }
-    return -1;
+    return WAIT_UNTIL_EVERY(xensim_count_mappings(domid) == 0 &&
+                                xensim_count_bound_ports(0) == ports,
+                            timeout_ms, 5)
+               ? 0
+               : -1;
 }
 
 TEST(handshake_luns_and_emulation)
@@ -72,7 +76,8 @@ TEST(handshake_luns_and_emulation)
     uint8_t buf[4096];
     struct simfront_cmd c;
     memset(buf, 0xaa, sizeof(buf));
-    CHECK_INT_EQ(exec_cdb(f, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
+                                   buf, 96, 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
     CHECK_INT_EQ(buf[0], 0x00);
     CHECK_MEM_EQ(buf + 8, "PVSCSID ", 8);
@@ -80,7 +85,7 @@ TEST(handshake_luns_and_emulation)
 
     /* READ CAPACITY(10) tells the two LUNs apart. */
     const uint8_t rc10[10] = {0x25};
-    CHECK_INT_EQ(exec_cdb(f, &l3, rc10, 10, VSCSI_DIR_FROM_DEVICE, buf, 8, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l3, rc10, 10, VSCSI_DIR_FROM_DEVICE, buf, 8, 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
     uint32_t last = (uint32_t)buf[0] << 24 | buf[1] << 16 | buf[2] << 8 | buf[3];
     CHECK_INT_EQ(last, (1u << 30) / 512 - 1);
@@ -88,7 +93,7 @@ TEST(handshake_luns_and_emulation)
     /* REPORT LUNS from the target's configured LUNs: 1 and 3... */
     uint8_t rl[12] = {0xa0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0};
     memset(buf, 0xaa, sizeof(buf));
-    CHECK_INT_EQ(exec_cdb(f, &l0, rl, 12, VSCSI_DIR_FROM_DEVICE, buf, 4096, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, rl, 12, VSCSI_DIR_FROM_DEVICE, buf, 4096, 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
     CHECK_INT_EQ(c.residual, 4096 - 24);
     CHECK_INT_EQ(buf[3], 16);
@@ -99,13 +104,13 @@ TEST(handshake_luns_and_emulation)
     rl[9] = 16;
     rl[8] = 0;
     memset(buf, 0xaa, sizeof(buf));
-    CHECK_INT_EQ(exec_cdb(f, &l0, rl, 12, VSCSI_DIR_FROM_DEVICE, buf, 512, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, rl, 12, VSCSI_DIR_FROM_DEVICE, buf, 512, 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
     CHECK_INT_EQ(c.residual, 512 - 16);
     CHECK_INT_EQ(buf[3], 16);
     /* Allocation length under 16: ILLEGAL REQUEST, INVALID FIELD IN CDB. */
     rl[9] = 8;
-    CHECK_INT_EQ(exec_cdb(f, &l0, rl, 12, VSCSI_DIR_FROM_DEVICE, buf, 512, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, rl, 12, VSCSI_DIR_FROM_DEVICE, buf, 512, 5000), 0);
     CHECK_INT_EQ(vscsi_rslt_status(c.rslt), VSCSI_STATUS_CHECK_CONDITION);
     CHECK_INT_EQ(c.sense[2] & 0xf, 0x05);
     CHECK_INT_EQ(c.sense[12], 0x24);
@@ -113,17 +118,19 @@ TEST(handshake_luns_and_emulation)
     /* A LUN nobody configured, on a target that has none: NO_CONNECT,
      * REPORT LUNS included. */
     struct vscsi_hctl none = {0, 0, 2, 0};
-    CHECK_INT_EQ(exec_cdb(f, &none, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &none, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
+                                   buf, 96, 5000), 0);
     CHECK_INT_EQ(vscsi_rslt_host(c.rslt), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
     CHECK_INT_EQ(c.residual, 96);
     rl[9] = 0;
     rl[8] = 0x10;
-    CHECK_INT_EQ(exec_cdb(f, &none, rl, 12, VSCSI_DIR_FROM_DEVICE, buf, 4096, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &none, rl, 12, VSCSI_DIR_FROM_DEVICE,
+                                   buf, 4096, 5000), 0);
     CHECK_INT_EQ(vscsi_rslt_host(c.rslt), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
 
     /* Unknown opcode: the handler's sense comes through intact. */
     const uint8_t bad[6] = {0xc7};
-    CHECK_INT_EQ(exec_cdb(f, &l0, bad, 6, VSCSI_DIR_NONE, NULL, 0, &c), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, bad, 6, VSCSI_DIR_NONE, NULL, 0, 5000), 0);
     CHECK_INT_EQ(vscsi_rslt_status(c.rslt), VSCSI_STATUS_CHECK_CONDITION);
     CHECK_INT_EQ(c.sense_len, 18);
     CHECK_INT_EQ(c.sense[0], 0x70);
@@ -194,8 +201,6 @@ TEST(lun_hotplug_add_and_remove)
     static const struct toolstack_lun lun0 = {0, "null:16M", "0:0:0:0"};
     struct simfront *f = world_attach(&w, g, 0, &lun0, 1);
     REQUIRE(f);
-    uint8_t buf[96];
-    struct simfront_cmd c;
 
     /* Hot-add dev-1: Reconfiguring, the guest gets it, state 4. */
     static const struct toolstack_lun lun1 = {1, "null:32M", "0:0:0:1"};
@@ -203,18 +208,18 @@ TEST(lun_hotplug_add_and_remove)
     struct vscsi_hctl v1 = {0, 0, 0, 1};
     CHECK_INT_EQ(simfront_wait_lun(f, &v1, true, 5000), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 1, 4, 3000), 0);
-    CHECK_INT_EQ(exec_cdb(f, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(f, &v1), 0);
 
     /* Hot-remove dev-0: state 6, the guest drops it, NO_CONNECT after. */
     REQUIRE(toolstack_vscsi_remove_lun(w.xs, 0, GUEST, 0, 0) == 0);
     struct vscsi_hctl v0 = {0, 0, 0, 0};
     CHECK_INT_EQ(simfront_wait_lun(f, &v0, false, 5000), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 0, 6, 3000), 0);
-    CHECK_INT_EQ(exec_cdb(f, &v0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
-    CHECK_INT_EQ(vscsi_rslt_host(c.rslt), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
-    CHECK_INT_EQ(exec_cdb(f, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    /* The guest dropped the LUN while Reconfiguring; it takes commands
+     * again once Connected. */
+    CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
+    CHECK_INT_EQ(vscsi_rslt_host(inquiry_rslt(f, &v0)), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
+    CHECK_INT_EQ(inquiry_rslt(f, &v1), 0);
     CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
 
     /* Reconnect (module reload): mappings and ports released, then the
@@ -224,16 +229,14 @@ TEST(lun_hotplug_add_and_remove)
     CHECK_INT_EQ(simfront_reconnect(f), 0);
     CHECK_INT_EQ(simfront_wait_connected(f, 5000), 0);
     CHECK_INT_EQ(simfront_wait_lun(f, &v1, true, 5000), 0);
-    CHECK_INT_EQ(exec_cdb(f, &v1, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(f, &v1), 0);
     CHECK(daemon_fds(w.pid) > fds_idle);   /* gntdev, evtchn of the ring */
 
     simguest_destroy(g);
     CHECK_INT_EQ(wait_released(GUEST, 0, 3000), 0);
     /* Every descriptor of the device is closed again. */
     int fds = -1;
-    for (int i = 0; i < 200 && (fds = daemon_fds(w.pid)) != fds_idle; i++)
-        usleep(5000);
+    WAIT_UNTIL_EVERY((fds = daemon_fds(w.pid)) == fds_idle, 1000, 5);
     CHECK_INT_EQ(fds, fds_idle);
     if (fds != fds_idle) {
         char cmd[96];
@@ -292,10 +295,7 @@ TEST(domain_death_with_io_in_flight)
     CHECK_INT_EQ(wait_released(GUEST, 1, 5000), 0);
     CHECK(world_daemon_alive(&w));
     /* ...and the other guest is still served. */
-    uint8_t buf[96];
-    struct simfront_cmd c;
-    CHECK_INT_EQ(exec_cdb(fh, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(fh, &l0), 0);
 
     simguest_destroy(h);
     simguest_destroy(g);
@@ -378,10 +378,7 @@ TEST(nodes_written_in_any_order)
     REQUIRE(f);
     CHECK_INT_EQ(simfront_wait_connected(f, 5000), 0);
     struct vscsi_hctl l0 = {0, 0, 0, 0};
-    uint8_t buf[96];
-    struct simfront_cmd c;
-    CHECK_INT_EQ(exec_cdb(f, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, buf, 96, &c), 0);
-    CHECK_INT_EQ(c.rslt, 0);
+    CHECK_INT_EQ(inquiry_rslt(f, &l0), 0);
     simguest_destroy(g);
     CHECK_INT_EQ(world_stop(&w), 0);
 }
@@ -510,7 +507,8 @@ TEST(draining_ring_does_not_hold_up_other_guests)
     uint8_t inq[96];
     struct simfront_cmd ci;
     if (fb)
-        CHECK_INT_EQ(exec_cdb(fb, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE, inq, 96, &ci), 0);
+        CHECK_INT_EQ(simfront_exec_cdb(fb, &ci, &l0, INQUIRY, 6, VSCSI_DIR_FROM_DEVICE,
+                                       inq, 96, 5000), 0);
     long took = ms_since(&t0);
     TAP_DIAG("guest B connected and served in %ld ms while A drained", took);
     CHECK(took < 1500);

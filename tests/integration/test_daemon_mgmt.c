@@ -23,10 +23,43 @@
 #include "fakesys.h"
 #include "result.h"
 #include "tap.h"
+#include "wait.h"
 
 #define GUEST 5
 
 #define ctl world_ctl
+
+/* pvscsictl, again every 20 ms for up to 2 s while it fails (the device
+ * may be reconfiguring, the API not up yet). Its last exit status. */
+static int ctl_retry(const char *sock, const char *args, char *out, size_t size)
+{
+    int st = -1;
+    WAIT_UNTIL_EVERY((st = ctl(sock, args, out, size)) == 0, 2000, 20);
+    return st;
+}
+
+/* Guest GUEST with one null LUN at 0:0:0:0 on device 0, Connected: its
+ * frontend (the guest in *g), or NULL. */
+static struct simfront *null_guest(struct daemon_world *w, struct simguest **g)
+{
+    static const struct toolstack_lun lun = {0, "null", "0:0:0:0"};
+    *g = simguest_create(GUEST, 512, 0);
+    return *g ? world_attach(w, *g, 0, &lun, 1) : NULL;
+}
+
+/* n READ(10)s of 4 KiB at LBA 0 of 0:0:0:0, each answered. */
+static void reads(struct simfront *f, int n)
+{
+    static const struct vscsi_hctl l0 = {0, 0, 0, 0};
+    static const uint8_t r10[10] = {0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0};
+    static uint8_t buf[4096];
+    for (int i = 0; i < n; i++) {
+        struct simfront_cmd c;
+        CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE, buf,
+                                       sizeof(buf), 5000),
+                     0);
+    }
+}
 
 TEST(pvscsictl_against_the_running_daemon)
 {
@@ -38,40 +71,30 @@ TEST(pvscsictl_against_the_running_daemon)
     struct daemon_world w;
     REQUIRE(world_start(&w, args) == 0);
     REQUIRE(xs_write(w.xs, XBT_NULL, "/local/domain/5/name", "guest5", 6));
-    struct simguest *g = simguest_create(GUEST, 512, 0);
-    REQUIRE(g);
-    static const struct toolstack_lun lun = {0, "null", "0:0:0:0"};
-    struct simfront *f = world_attach(&w, g, 0, &lun, 1);
+    struct simguest *g;
+    struct simfront *f = null_guest(&w, &g);
     REQUIRE(f);
 
     /* Some I/O, then the counters. */
+    reads(f, 5);
     struct vscsi_hctl l0 = {0, 0, 0, 0};
     const uint8_t r10[10] = {0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0};
     static uint8_t buf[4096];
-    for (int i = 0; i < 5; i++) {
-        struct simfront_cmd c;
-        simfront_cmd_init(&c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
-        CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
-    }
     /* A READ past the end: CHECK CONDITION (as a tape's filemark would
      * be), not a transport error; a LUN that does not exist: NO_CONNECT,
      * a transport error. */
     const uint8_t past_end[10] = {0x28, 0, 0xff, 0xff, 0xff, 0x00, 0, 0, 8, 0};
     struct simfront_cmd cc;
-    simfront_cmd_init(&cc, &l0, past_end, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
-    CHECK_INT_EQ(simfront_exec(f, &cc, 5000), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &cc, &l0, past_end, 10, VSCSI_DIR_FROM_DEVICE,
+                                   buf, sizeof(buf), 5000), 0);
     CHECK_INT_EQ(vscsi_rslt_status(cc.rslt), VSCSI_STATUS_CHECK_CONDITION);
     struct vscsi_hctl l3 = {0, 0, 0, 3};
-    simfront_cmd_init(&cc, &l3, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
-    CHECK_INT_EQ(simfront_exec(f, &cc, 5000), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &cc, &l3, r10, 10, VSCSI_DIR_FROM_DEVICE,
+                                   buf, sizeof(buf), 5000), 0);
     CHECK_INT_EQ(vscsi_rslt_host(cc.rslt), XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
     static char out[16384];
-    int st = -1;
-    for (int i = 0; i < 100 && st != 0; i++) {   /* the socket comes up with the daemon */
-        st = ctl(sock, "--json stats", out, sizeof(out));
-        if (st != 0)
-            usleep(20000);
-    }
+    /* The socket comes up with the daemon. */
+    int st = ctl_retry(sock, "--json stats", out, sizeof(out));
     CHECK_INT_EQ(st, 0);
     TAP_DIAG("stats: %s", out);
     CHECK(strstr(out, "\"domid\":5,") != NULL);
@@ -101,9 +124,11 @@ TEST(pvscsictl_against_the_running_daemon)
     CHECK_INT_EQ(toolstack_vscsi_add_lun(w.xs, 0, GUEST, 0, &sg_lun), 0);
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 0, 1, 6, 5000), 0);
     CHECK(world_daemon_alive(&w));
+    /* The guest takes commands again once the reconfiguration is over. */
+    CHECK_INT_EQ(simfront_wait_connected(f, 3000), 0);
     struct simfront_cmd c;
-    simfront_cmd_init(&c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
-    CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE,
+                                   buf, sizeof(buf), 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
 
     /* A virtual HCTL the guest already has is refused by the API itself,
@@ -131,11 +156,11 @@ TEST(pvscsictl_against_the_running_daemon)
         wbuf[i] = (uint8_t)(i * 13 + 1);
     const uint8_t w10[10] = {0x2a, 0, 0, 0, 0, 8, 0, 0, 128, 0};
     const uint8_t rd10[10] = {0x28, 0, 0, 0, 0, 8, 0, 0, 128, 0};
-    simfront_cmd_init(&c, &l5, w10, 10, VSCSI_DIR_TO_DEVICE, wbuf, sizeof(wbuf));
-    CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l5, w10, 10, VSCSI_DIR_TO_DEVICE,
+                                   wbuf, sizeof(wbuf), 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
-    simfront_cmd_init(&c, &l5, rd10, 10, VSCSI_DIR_FROM_DEVICE, rbuf, sizeof(rbuf));
-    CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l5, rd10, 10, VSCSI_DIR_FROM_DEVICE,
+                                   rbuf, sizeof(rbuf), 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
     CHECK_MEM_EQ(rbuf, wbuf, sizeof(wbuf));
     /* Detach with a read in flight: the read is answered, the LUN goes. */
@@ -202,8 +227,7 @@ TEST(luns_named_in_the_settings_file_follow_the_vm)
     const uint8_t rc10[10] = {0x25};
     uint8_t buf[8];
     struct simfront_cmd c;
-    simfront_cmd_init(&c, &l1, rc10, 10, VSCSI_DIR_FROM_DEVICE, buf, 8);
-    CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
+    CHECK_INT_EQ(simfront_exec_cdb(f, &c, &l1, rc10, 10, VSCSI_DIR_FROM_DEVICE, buf, 8, 5000), 0);
     CHECK_INT_EQ(c.rslt, 0);
     CHECK_INT_EQ(buf[0] << 24 | buf[1] << 16 | buf[2] << 8 | buf[3], (int)((2u << 30) / 512 - 1));
     /* Another domain appearing does not attach them twice. */
@@ -239,19 +263,10 @@ TEST(prometheus_scrapes_the_running_daemon)
     const char *args[] = {"--mgmt-tcp", tcp, "--mgmt-password-file", pw, NULL};
     struct daemon_world w;
     REQUIRE(world_start(&w, args) == 0);
-    struct simguest *g = simguest_create(GUEST, 512, 0);
-    REQUIRE(g);
-    static const struct toolstack_lun lun = {0, "null", "0:0:0:0"};
-    struct simfront *f = world_attach(&w, g, 0, &lun, 1);
+    struct simguest *g;
+    struct simfront *f = null_guest(&w, &g);
     REQUIRE(f);
-    struct vscsi_hctl l0 = {0, 0, 0, 0};
-    const uint8_t r10[10] = {0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0};
-    static uint8_t buf[4096];
-    for (int i = 0; i < 3; i++) {
-        struct simfront_cmd c;
-        simfront_cmd_init(&c, &l0, r10, 10, VSCSI_DIR_FROM_DEVICE, buf, sizeof(buf));
-        CHECK_INT_EQ(simfront_exec(f, &c, 5000), 0);
-    }
+    reads(f, 3);
     char cmd[600];
     snprintf(cmd, sizeof(cmd),
              "%s %s %u %s 'sum(pvscsid_requests_total{domid=\"5\"}) + "
@@ -286,6 +301,16 @@ static int pdev_index(struct daemon_world *w, uint16_t domid, uint32_t devid, co
     return -1;
 }
 
+/* SIGHUP (the daemon rescans, as on a uevent), then the index of the dev-N
+ * of device 4 that has p-dev hctl, once it appears within 2 s; -1. */
+static int rescan_until_offered(struct daemon_world *w, const char *hctl)
+{
+    int index = -1;
+    kill(w->pid, SIGHUP);
+    WAIT_UNTIL((index = pdev_index(w, GUEST, 4, hctl)) >= 0, 2000);
+    return index;
+}
+
 static char *dev_node(struct daemon_world *w, uint16_t domid, uint32_t devid, int index,
                       const char *node)
 {
@@ -293,19 +318,6 @@ static char *dev_node(struct daemon_world *w, uint16_t domid, uint32_t devid, in
     snprintf(path, sizeof(path), "/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-%d/%s",
              (unsigned)domid, (unsigned)devid, index, node);
     return xs_read(w->xs, XBT_NULL, path, NULL);
-}
-
-/* pvscsictl, again every 20 ms for up to 2 s while it fails (the device
- * may be reconfiguring, the API not up yet). Its last exit status. */
-static int ctl_retry(const char *sock, const char *args, char *out, size_t size)
-{
-    int st = -1;
-    for (int i = 0; i < 100 && st != 0; i++) {
-        st = ctl(sock, args, out, size);
-        if (st != 0)
-            usleep(20000);
-    }
-    return st;
 }
 
 /* The daemon over the fake sysfs `sys` (management socket in it), guest 5
@@ -364,10 +376,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
                                  .rev = "1", .type = 1, .scsi_level = 6, .sg = NULL};
     REQUIRE(fakesys_add(sys, &drive3) == 0);
     REQUIRE(fakesys_add(sys, &drive2) == 0);
-    kill(w.pid, SIGHUP);
-    int n = -1;
-    for (int i = 0; i < 200 && (n = pdev_index(&w, GUEST, 4, "4:0:2:0")) < 0; i++)
-        usleep(10000);
+    int n = rescan_until_offered(&w, "4:0:2:0");
     CHECK(n >= 0);
     v = n >= 0 ? dev_node(&w, GUEST, 4, n, "v-dev") : NULL;
     CHECK(v && strcmp(v, "4:0:2:0") == 0);
@@ -396,12 +405,8 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     REQUIRE(fakesys_remove_dev(sys, "4:0:2:0") == 0);
     kill(w.pid, SIGHUP);
     int s5 = -1;
-    for (int i = 0; i < 200; i++) {
-        s5 = world_lun_state(&w, GUEST, 4, (unsigned)n);
-        if (s5 == 5 || s5 == 6 || s5 < 0)
-            break;
-        usleep(10000);
-    }
+    WAIT_UNTIL((s5 = world_lun_state(&w, GUEST, 4, (unsigned)n)) == 5 || s5 == 6 || s5 < 0,
+               2000);
     CHECK(s5 == 5 || s5 == 6 || s5 < 0);
     CHECK(world_daemon_alive(&w));
     bool unlisted = false;
@@ -416,10 +421,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
      * clears what it unplugged); when the LUN comes back it is new. */
     CHECK_INT_EQ(world_wait_lun_state(&w, GUEST, 4, (unsigned)n, -1, 3000), 0);
     REQUIRE(fakesys_add(sys, &drive2) == 0);
-    kill(w.pid, SIGHUP);
-    int back = -1;
-    for (int i = 0; i < 200 && (back = pdev_index(&w, GUEST, 4, "4:0:2:0")) < 0; i++)
-        usleep(10000);
+    int back = rescan_until_offered(&w, "4:0:2:0");
     CHECK(back >= 0);
     CHECK(world_daemon_alive(&w));
 
@@ -427,10 +429,7 @@ TEST(whole_hba_follows_luns_appearing_and_leaving)
     REQUIRE(fakesys_remove_dev(sys, "4:0:3:0") == 0);
     drive3.sg = "sg43";
     REQUIRE(fakesys_add(sys, &drive3) == 0);
-    kill(w.pid, SIGHUP);
-    int n3 = -1;
-    for (int i = 0; i < 200 && (n3 = pdev_index(&w, GUEST, 4, "4:0:3:0")) < 0; i++)
-        usleep(10000);
+    int n3 = rescan_until_offered(&w, "4:0:3:0");
     CHECK(n3 >= 0);
     CHECK(world_daemon_alive(&w));
 
@@ -546,10 +545,7 @@ TEST(whole_hba_leaves_foreign_luns_and_never_acts_on_a_partial_list)
     REQUIRE(fakesys_add(sys, &tape) == 0);
     kill(w.pid, SIGHUP);
     int s = 4;
-    for (int i = 0; i < 300 && s == 4; i++) {
-        s = world_lun_state(&w, GUEST, 4, (unsigned)t);
-        usleep(10000);
-    }
+    WAIT_UNTIL((s = world_lun_state(&w, GUEST, 4, (unsigned)t)) != 4, 3000);
     TAP_DIAG("entry of the LUN deleted and scanned back in: state %d", s);
     CHECK(s != 4);
     CHECK_INT_EQ(world_lun_state(&w, GUEST, 4, 9), 4);   /* the foreign LUN, untouched */

@@ -488,8 +488,8 @@ TEST(setup_library_and_changer)
     uint8_t inq[96] = {0};
     const uint8_t cdb[6] = {0x12, 0, 0, 0, sizeof(inq), 0};
     struct simfront_cmd cmd;
-    simfront_cmd_init(&cmd, &V_CHANGER, cdb, 6, VSCSI_DIR_FROM_DEVICE, inq, sizeof(inq));
-    REQUIRE(simfront_exec(S.fc, &cmd, WAIT_MS) == 0);
+    REQUIRE(simfront_exec_cdb(S.fc, &cmd, &V_CHANGER, cdb, 6, VSCSI_DIR_FROM_DEVICE,
+                              inq, sizeof(inq), WAIT_MS) == 0);
     CHECK_INT_EQ(cmd.rslt, 0);
     CHECK_INT_EQ(inq[0] & 0x1f, 8);
     char vendor[16];
@@ -504,8 +504,7 @@ TEST(changer_initialize_and_read_element_status)
     REQUIRE(tur_guest(S.fc, &V_CHANGER) == 0);
     const uint8_t ies[6] = {0x07, 0, 0, 0, 0, 0};
     struct simfront_cmd c;
-    simfront_cmd_init(&c, &V_CHANGER, ies, 6, VSCSI_DIR_NONE, NULL, 0);
-    REQUIRE(simfront_exec(S.fc, &c, WAIT_MS) == 0);
+    REQUIRE(simfront_exec_cdb(S.fc, &c, &V_CHANGER, ies, 6, VSCSI_DIR_NONE, NULL, 0, WAIT_MS) == 0);
     CHECK_INT_EQ(c.rslt, 0);
     struct element el[16];
     int n = read_elements(el, 16);

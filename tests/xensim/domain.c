@@ -189,17 +189,26 @@ int64_t xensim_grant_access(struct xensim_domain *d, uint16_t to_domid,
     return -ENOSPC; /* as gnttab_grant_foreign_access without free refs */
 }
 
-int xensim_end_access(struct xensim_domain *d, uint32_t ref)
+/* Takes the lock for a look at grant ref of d; mappings of it by a process
+ * that died are dropped first (the kernel has unmapped them). 0 or -errno. */
+static int lock_grant(struct xensim_domain *d, uint32_t ref)
 {
     if (ref >= XENSIM_NR_GRANTS)
         return -EINVAL;
-    /* Under the lock a map cannot slip in between the check and the clear. */
     int r = xs_lock();
     if (r < 0)
         return r;
-    /* Mapped by a process that died: the kernel has unmapped it. */
     if (xs_gnt_active(d->gnt, ref) != 0)
         xs_gnt_reap_dead(d->gnt, ref);
+    return 0;
+}
+
+int xensim_end_access(struct xensim_domain *d, uint32_t ref)
+{
+    /* Under the lock a map cannot slip in between the check and the clear. */
+    int r = lock_grant(d, ref);
+    if (r < 0)
+        return r;
     struct grant_entry_v1 e = xs_gnt_load(d->gnt, ref);
     if (xs_gnt_active(d->gnt, ref) != 0 || (e.flags & (GTF_reading | GTF_writing))) {
         xs_unlock();
@@ -214,13 +223,9 @@ int xensim_end_access(struct xensim_domain *d, uint32_t ref)
 
 int xensim_grant_flags(struct xensim_domain *d, uint32_t ref)
 {
-    if (ref >= XENSIM_NR_GRANTS)
-        return -EINVAL;
-    int r = xs_lock();
+    int r = lock_grant(d, ref);
     if (r < 0)
         return r;
-    if (xs_gnt_active(d->gnt, ref) != 0)
-        xs_gnt_reap_dead(d->gnt, ref);
     uint16_t flags = xs_gnt_load(d->gnt, ref).flags;
     xs_unlock();
     return flags;

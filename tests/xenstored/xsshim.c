@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,42 +282,42 @@ static int fake_proc_xen(const char *path)
     return -2;
 }
 
-static mode_t open_mode(int flags, va_list ap)
-{
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
-        return (mode_t)va_arg(ap, int);
-    return 0;
-}
-
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 
-/* memcpy: ISO C has no object-to-function pointer cast (-Wpedantic). */
-static int call_open(const char *sym, const char *path, int flags, mode_t mode)
+/*
+ * What every open entry point does: a fake fd for the /proc/xen nodes, else
+ * the next definition of sym (openat-like when at). ap holds the caller's
+ * mode, read only when flags create a file. memcpy: ISO C has no
+ * object-to-function pointer cast (-Wpedantic).
+ */
+static int shim_open(const char *sym, bool at, int dirfd, const char *path, int flags,
+                     va_list ap)
 {
-    void *p = dlsym(RTLD_NEXT, sym);
-    open_fn real;
+    int fd = fake_proc_xen(path);
+    mode_t mode = 0;
+    void *p;
 
-    memcpy(&real, &p, sizeof(real));
-    if (!real) {
+    if (fd != -2)
+        return fd;
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+        mode = (mode_t)va_arg(ap, int);
+    p = dlsym(RTLD_NEXT, sym);
+    if (!p) {
         errno = ENOSYS;
         return -1;
     }
-    return real(path, flags, mode);
-}
+    if (at) {
+        openat_fn real;
 
-static int call_openat(const char *sym, int dirfd, const char *path, int flags,
-                       mode_t mode)
-{
-    void *p = dlsym(RTLD_NEXT, sym);
-    openat_fn real;
+        memcpy(&real, &p, sizeof(real));
+        return real(dirfd, path, flags, mode);
+    } else {
+        open_fn real;
 
-    memcpy(&real, &p, sizeof(real));
-    if (!real) {
-        errno = ENOSYS;
-        return -1;
+        memcpy(&real, &p, sizeof(real));
+        return real(path, flags, mode);
     }
-    return real(dirfd, path, flags, mode);
 }
 
 /*
@@ -327,55 +328,43 @@ static int call_openat(const char *sym, int dirfd, const char *path, int flags,
 SHIM_EXPORT int open(const char *path, int flags, ...)
 {
     va_list ap;
-    mode_t mode;
-    int fd = fake_proc_xen(path);
+    int fd;
 
-    if (fd != -2)
-        return fd;
     va_start(ap, flags);
-    mode = open_mode(flags, ap);
+    fd = shim_open("open", false, -1, path, flags, ap);
     va_end(ap);
-    return call_open("open", path, flags, mode);
+    return fd;
 }
 
 SHIM_EXPORT int open64(const char *path, int flags, ...)
 {
     va_list ap;
-    mode_t mode;
-    int fd = fake_proc_xen(path);
+    int fd;
 
-    if (fd != -2)
-        return fd;
     va_start(ap, flags);
-    mode = open_mode(flags, ap);
+    fd = shim_open("open64", false, -1, path, flags, ap);
     va_end(ap);
-    return call_open("open64", path, flags, mode);
+    return fd;
 }
 
 SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
     va_list ap;
-    mode_t mode;
-    int fd = fake_proc_xen(path);
+    int fd;
 
-    if (fd != -2)
-        return fd;
     va_start(ap, flags);
-    mode = open_mode(flags, ap);
+    fd = shim_open("openat", true, dirfd, path, flags, ap);
     va_end(ap);
-    return call_openat("openat", dirfd, path, flags, mode);
+    return fd;
 }
 
 SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
     va_list ap;
-    mode_t mode;
-    int fd = fake_proc_xen(path);
+    int fd;
 
-    if (fd != -2)
-        return fd;
     va_start(ap, flags);
-    mode = open_mode(flags, ap);
+    fd = shim_open("openat64", true, dirfd, path, flags, ap);
     va_end(ap);
-    return call_openat("openat64", dirfd, path, flags, mode);
+    return fd;
 }

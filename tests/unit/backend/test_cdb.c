@@ -2,22 +2,26 @@
 #include "cdb.h"
 #include "tap.h"
 
-TEST(read6_write6)
+/* cdb decodes as a READ (or WRITE) of nblocks at lba, with or without FUA. */
+static void check_rw(const uint8_t *cdb, unsigned len, uint64_t lba, uint32_t nblocks,
+                     bool write, bool fua)
 {
     struct cdb_rw rw;
-    /* 21-bit LBA (the top 3 bits of byte 1 are the old LUN field). */
-    const uint8_t r6[6] = {0x08, 0xff, 0x34, 0x56, 0x10, 0x00};
-    CHECK_INT_EQ(cdb_decode_rw(r6, 6, &rw), CDB_RW);
-    CHECK_INT_EQ(rw.lba, 0x1f3456);
-    CHECK_INT_EQ(rw.nblocks, 16);
-    CHECK(!rw.write);
-    CHECK(!rw.fua);   /* no FUA bit in the 6-byte forms */
+    CHECK_INT_EQ(cdb_decode_rw(cdb, len, &rw), CDB_RW);
+    CHECK_INT_EQ(rw.lba, lba);
+    CHECK_INT_EQ(rw.nblocks, nblocks);
+    CHECK_INT_EQ(rw.write, write);
+    CHECK_INT_EQ(rw.fua, fua);
+}
 
+TEST(read6_write6)
+{
+    /* 21-bit LBA (the top 3 bits of byte 1 are the old LUN field); no FUA
+     * bit in the 6-byte forms. */
+    const uint8_t r6[6] = {0x08, 0xff, 0x34, 0x56, 0x10, 0x00};
+    check_rw(r6, 6, 0x1f3456, 16, false, false);
     const uint8_t w6[6] = {0x0a, 0x00, 0x00, 0x07, 0x01, 0x00};
-    CHECK_INT_EQ(cdb_decode_rw(w6, 6, &rw), CDB_RW);
-    CHECK_INT_EQ(rw.lba, 7);
-    CHECK_INT_EQ(rw.nblocks, 1);
-    CHECK(rw.write);
+    check_rw(w6, 6, 7, 1, true, false);
 }
 
 TEST(six_byte_length_zero_is_256)
@@ -36,53 +40,28 @@ TEST(six_byte_length_zero_is_256)
 
 TEST(ten_byte_forms)
 {
-    struct cdb_rw rw;
     const uint8_t r10[10] = {0x28, 0x08, 0x12, 0x34, 0x56, 0x78, 0x00, 0xab, 0xcd, 0x00};
-    CHECK_INT_EQ(cdb_decode_rw(r10, 10, &rw), CDB_RW);
-    CHECK_INT_EQ(rw.lba, 0x12345678);
-    CHECK_INT_EQ(rw.nblocks, 0xabcd);
-    CHECK(!rw.write);
-    CHECK(rw.fua);
+    check_rw(r10, 10, 0x12345678, 0xabcd, false, true);
+    /* 0 blocks means no data for 10/12/16 */
     const uint8_t w10[10] = {0x2a, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00};
-    CHECK_INT_EQ(cdb_decode_rw(w10, 10, &rw), CDB_RW);
-    CHECK_INT_EQ(rw.lba, 0xffffffffu);
-    CHECK_INT_EQ(rw.nblocks, 0);   /* 0 means no data for 10/12/16 */
-    CHECK(rw.write);
-    CHECK(!rw.fua);
+    check_rw(w10, 10, 0xffffffffu, 0, true, false);
 }
 
 TEST(twelve_byte_forms)
 {
-    struct cdb_rw rw;
     const uint8_t r12[12] = {0xa8, 0, 0, 0, 0x01, 0x00, 0x80, 0x00, 0x00, 0x01, 0, 0};
-    CHECK_INT_EQ(cdb_decode_rw(r12, 12, &rw), CDB_RW);
-    CHECK_INT_EQ(rw.lba, 0x100);
-    CHECK_INT_EQ(rw.nblocks, 0x80000001u);
-    CHECK(!rw.write);
+    check_rw(r12, 12, 0x100, 0x80000001u, false, false);
     const uint8_t w12[12] = {0xaa, 0x08, 0, 0, 0, 0x02, 0, 0, 0, 0x03, 0, 0};
-    CHECK_INT_EQ(cdb_decode_rw(w12, 12, &rw), CDB_RW);
-    CHECK_INT_EQ(rw.lba, 2);
-    CHECK_INT_EQ(rw.nblocks, 3);
-    CHECK(rw.write);
-    CHECK(rw.fua);
+    check_rw(w12, 12, 2, 3, true, true);
 }
 
 TEST(sixteen_byte_forms)
 {
-    struct cdb_rw rw;
     const uint8_t r16[16] = {0x88, 0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
                              0xff, 0xff, 0xff, 0xff, 0, 0};
-    CHECK_INT_EQ(cdb_decode_rw(r16, 16, &rw), CDB_RW);
-    CHECK(rw.lba == 0x0123456789abcdefull);
-    CHECK_INT_EQ(rw.nblocks, 0xffffffffu);
-    CHECK(!rw.write);
-    CHECK(!rw.fua);
+    check_rw(r16, 16, 0x0123456789abcdefull, 0xffffffffu, false, false);
     const uint8_t w16[16] = {0x8a, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x08, 0, 0};
-    CHECK_INT_EQ(cdb_decode_rw(w16, 16, &rw), CDB_RW);
-    CHECK_INT_EQ(rw.lba, 16);
-    CHECK_INT_EQ(rw.nblocks, 8);
-    CHECK(rw.write);
-    CHECK(rw.fua);
+    check_rw(w16, 16, 16, 8, true, true);
 }
 
 TEST(refuses_bad_rw)

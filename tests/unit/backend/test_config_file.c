@@ -34,17 +34,31 @@ static void base(struct pvscsid_config *c, enum log_level *l)
     *l = LOG_LVL_INFO;
 }
 
+/* Loads text as the settings file over the defaults (base); the file is
+ * removed again. config_file_load's result, its message in err. */
+static int load_text(const char *text, struct pvscsid_config *c, enum log_level *l, char *err,
+                     size_t err_len)
+{
+    write_conf(text);
+    base(c, l);
+    err[0] = '\0';
+    int r = config_file_load(path, c, l, err, err_len);
+    unlink(path);
+    return r;
+}
+
 TEST(every_setting)
 {
-    write_conf("# comment\n[daemon]\nworkers = 3\ndatapath = map\nmax-segments = 512\n"
-               "block-size = 4096\nbackend-domid = 2\nsysfs-root = /srv/sys\n"
-               "log-level = debug\ncmd-timeout = 7200\n\n[mgmt]\nenabled = yes\nsocket = /run/x/api.sock\n"
-               "tcp = 127.0.0.1:9363\npassword-file = /etc/pvscsid/pw\n");
     struct pvscsid_config c;
     enum log_level l;
-    base(&c, &l);
-    char err[256] = "";
-    CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), 0);
+    char err[256];
+    CHECK_INT_EQ(load_text("# comment\n[daemon]\nworkers = 3\ndatapath = map\nmax-segments = 512\n"
+                           "block-size = 4096\nbackend-domid = 2\nsysfs-root = /srv/sys\n"
+                           "log-level = debug\ncmd-timeout = 7200\n\n[mgmt]\nenabled = yes\n"
+                           "socket = /run/x/api.sock\ntcp = 127.0.0.1:9363\n"
+                           "password-file = /etc/pvscsid/pw\n",
+                           &c, &l, err, sizeof(err)),
+                 0);
     CHECK_INT_EQ(c.workers, 3);
     CHECK_INT_EQ(c.datapath, DATAPATH_MAP);
     CHECK_INT_EQ(c.max_segments, 512);
@@ -57,7 +71,6 @@ TEST(every_setting)
     CHECK_STR_EQ(c.mgmt_socket, "/run/x/api.sock");
     CHECK_STR_EQ(c.mgmt_tcp, "127.0.0.1:9363");
     CHECK_STR_EQ(c.mgmt_password_file, "/etc/pvscsid/pw");
-    unlink(path);
     config_file_free();
 }
 
@@ -74,16 +87,13 @@ TEST(errors_name_the_line)
         {"[daemon\nworkers = 2\n", ":1:"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        write_conf(bad[i].text);
         struct pvscsid_config c;
         enum log_level l;
-        base(&c, &l);
-        char err[256] = "";
-        CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), -EINVAL);
+        char err[256];
+        CHECK_INT_EQ(load_text(bad[i].text, &c, &l, err, sizeof(err)), -EINVAL);
         if (!strstr(err, bad[i].want))
             TAP_DIAG("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i].want);
         CHECK(strstr(err, bad[i].want) != NULL);
-        unlink(path);
     }
     config_file_free();
     struct pvscsid_config c;
@@ -118,13 +128,13 @@ TEST(command_line_overrides_the_file)
 
 TEST(vm_sections_become_auto_attach_rules)
 {
-    write_conf("[vm:backup]\nlun = 2:0:1:0 0:0:0:0\nlun = file:/srv/d.img 0:0:0:1\n"
-               "[vm:6c0e3d0c-1111-2222-3333-444455556666]\nlun = null 1:0:0:0\n");
     struct pvscsid_config c;
     enum log_level l;
-    base(&c, &l);
-    char err[256] = "";
-    CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), 0);
+    char err[256];
+    CHECK_INT_EQ(load_text("[vm:backup]\nlun = 2:0:1:0 0:0:0:0\nlun = file:/srv/d.img 0:0:0:1\n"
+                           "[vm:6c0e3d0c-1111-2222-3333-444455556666]\nlun = null 1:0:0:0\n",
+                           &c, &l, err, sizeof(err)),
+                 0);
     const struct autoattach_rule *r = c.autoattach;
     REQUIRE(r && r->next && r->next->next && !r->next->next->next);
     CHECK_STR_EQ(r->vm, "backup");
@@ -134,7 +144,6 @@ TEST(vm_sections_become_auto_attach_rules)
     CHECK_INT_EQ(r->next->vdev.lun, 1);
     CHECK_STR_EQ(r->next->next->vm, "6c0e3d0c-1111-2222-3333-444455556666");
     CHECK_INT_EQ(r->next->next->vdev.host, 1);
-    unlink(path);
     config_file_release(&c);
     CHECK(c.autoattach == NULL);
 
@@ -142,10 +151,7 @@ TEST(vm_sections_become_auto_attach_rules)
                                 "[vm:x]\nlun = null 0:0:0\n", "[vm:]\nlun = null 0:0:0:0\n",
                                 "[vm:x]\ndisk = null 0:0:0:0\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        write_conf(bad[i]);
-        base(&c, &l);
-        CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), -EINVAL);
-        unlink(path);
+        CHECK_INT_EQ(load_text(bad[i], &c, &l, err, sizeof(err)), -EINVAL);
         config_file_release(&c);
     }
 }

@@ -219,22 +219,18 @@ TEST(inquiry_refusals)
 {
     struct disk_emul d = make_disk(1000, 512, false, false);
     struct lun_cmd cmd;
-    const uint8_t unsupported[6] = {0x12, 1, 0x81, 0, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, unsupported, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
-    CHECK(untouched(0, 255));
-    const uint8_t page_without_evpd[6] = {0x12, 0, 0x80, 0, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, page_without_evpd, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
-    const uint8_t cmddt[6] = {0x12, 0x02, 0, 0, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, cmddt, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
-    const uint8_t obsolete[6] = {0x12, 0x04, 0, 0, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, obsolete, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
-    const uint8_t naca[6] = {0x12, 0, 0, 0, 255, 0x04};
-    CHECK_INT_EQ(run(&d, &cmd, naca, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
+    static const uint8_t refused[][6] = {
+        {0x12, 1, 0x81, 0, 255, 0},      /* unsupported VPD page */
+        {0x12, 0, 0x80, 0, 255, 0},      /* a page without EVPD */
+        {0x12, 0x02, 0, 0, 255, 0},      /* CMDDT */
+        {0x12, 0x04, 0, 0, 255, 0},      /* obsolete bit */
+        {0x12, 0, 0, 0, 255, 0x04},      /* NACA */
+    };
+    for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        CHECK_INT_EQ(run(&d, &cmd, refused[i], 6, 255), DISK_DONE);
+        CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
+        CHECK(untouched(0, 255));
+    }
     /* A data-out buffer is never written into. */
     const uint8_t inq[6] = {0x12, 0, 0, 0, 255, 0};
     struct disk_io io;
@@ -390,19 +386,21 @@ TEST(mode_sense_refusals)
 {
     struct lun_cmd cmd;
     struct disk_emul d = make_disk(1000, 512, false, true);
-    const uint8_t saved[6] = {0x1a, 0, 0xc8, 0, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, saved, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x39, 0x00);
-    CHECK(untouched(0, 255));
-    const uint8_t saved10[10] = {0x5a, 0, 0xff, 0, 0, 0, 0, 0, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, saved10, 10, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x39, 0x00);
-    const uint8_t unknown_page[6] = {0x1a, 0, 0x1c, 0, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, unknown_page, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
-    const uint8_t subpage[6] = {0x1a, 0, 0x08, 0x01, 255, 0};
-    CHECK_INT_EQ(run(&d, &cmd, subpage, 6, 255), DISK_DONE);
-    CHECK_SENSE(&cmd, 0x05, 0x24, 0x00);
+    static const struct {
+        uint8_t cdb[10];
+        unsigned len;
+        uint8_t asc;
+    } refused[] = {
+        {{0x1a, 0, 0xc8, 0, 255, 0}, 6, 0x39},                 /* saved values */
+        {{0x5a, 0, 0xff, 0, 0, 0, 0, 0, 255, 0}, 10, 0x39},    /* saved, MODE SENSE(10) */
+        {{0x1a, 0, 0x1c, 0, 255, 0}, 6, 0x24},                 /* unknown page */
+        {{0x1a, 0, 0x08, 0x01, 255, 0}, 6, 0x24},              /* a subpage */
+    };
+    for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        CHECK_INT_EQ(run(&d, &cmd, refused[i].cdb, refused[i].len, 255), DISK_DONE);
+        CHECK_SENSE(&cmd, 0x05, refused[i].asc, 0x00);
+        CHECK(untouched(0, 255));
+    }
     /* All pages and all subpages: we have no subpages, same answer. */
     const uint8_t all_sub[6] = {0x1a, 0, 0x3f, 0xff, 255, 0};
     CHECK_INT_EQ(run(&d, &cmd, all_sub, 6, 255), DISK_DONE);

@@ -14,6 +14,7 @@
 #include "result.h"
 #include "ring_state.h"
 #include "tap.h"
+#include "vscsi_req.h"
 #include "xensim.h"
 
 #define GUEST 7
@@ -42,17 +43,10 @@ static _Alignas(4096) unsigned char page[4096];
 static void put_read(struct ring_state *rs, struct vscsi_front_ring *fr, uint16_t rqid,
                      uint16_t target, uint32_t gref)
 {
-    struct vscsiif_request r;
-    memset(&r, 0, sizeof(r));
-    r.rqid = rqid;
-    r.act = VSCSIIF_ACT_SCSI_CDB;
-    r.cmd_len = 6;
-    r.cmnd[0] = 0x08;
+    struct vscsiif_request r = vscsi_req_cdb(rqid, 0x08, 6, VSCSI_DIR_FROM_DEVICE);
     r.cmnd[4] = 8;
     r.id = target;
-    r.sc_data_direction = VSCSI_DIR_FROM_DEVICE;
-    r.nr_segments = 1;
-    r.seg[0] = (struct scsiif_request_segment){.gref = gref, .offset = 0, .length = 4096};
+    vscsi_req_seg(&r, gref, 0, 4096);
     REQUIRE(vscsi_front_ring_put(fr, &r));
     vscsi_front_ring_push(fr);
     (void)rs;

@@ -8,6 +8,7 @@
 #include "result.h"
 #include "ring_state.h"
 #include "tap.h"
+#include "vscsi_req.h"
 
 struct fake_lun {
     struct lun base;
@@ -37,14 +38,8 @@ struct world {
 
 static struct vscsiif_request cdb(uint16_t rqid, uint16_t target, uint8_t op)
 {
-    struct vscsiif_request r;
-    memset(&r, 0, sizeof(r));
-    r.rqid = rqid;
-    r.act = VSCSIIF_ACT_SCSI_CDB;
-    r.cmd_len = op < 0x20 ? 6 : 10;
-    r.cmnd[0] = op;
+    struct vscsiif_request r = vscsi_req_cdb(rqid, op, op < 0x20 ? 6 : 10, VSCSI_DIR_NONE);
     r.id = target;
-    r.sc_data_direction = VSCSI_DIR_NONE;
     return r;
 }
 

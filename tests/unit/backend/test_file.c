@@ -22,6 +22,7 @@ struct tf {
     struct io_uring ring;
     bool ring_ok;
     struct lun *lun;
+    struct fx_manual *manual;   /* tf_manual's, freed by tf_close */
 };
 
 /* A temp file of `size` bytes (zeros) and a ring; the LUN is not opened. */
@@ -52,8 +53,17 @@ static bool tf_open(struct tf *t, uint64_t size, uint32_t bs, bool ro)
     return r == 0;
 }
 
+/* A zeroed log for fx_run_manual on t; NULL when out of memory. */
+static struct fx_manual *tf_manual(struct tf *t)
+{
+    if (!t->manual)
+        t->manual = calloc(1, sizeof(*t->manual));
+    return t->manual;
+}
+
 static void tf_close(struct tf *t)
 {
+    free(t->manual);
     if (t->lun)
         lun_file_ops.close(t->lun);
     if (t->ring_ok)
@@ -282,7 +292,7 @@ TEST(short_completions_resubmit_the_rest)
     unsigned n = fx_split(data, len, odd, 7, iov, 8);
     fx_pattern(data, len, 17);
 
-    struct fx_manual *m = calloc(1, sizeof(*m));
+    struct fx_manual *m = tf_manual(&t);
     REQUIRE(m);
     m->max_bytes = 1000;
     struct lun_cmd cmd;
@@ -305,7 +315,6 @@ TEST(short_completions_resubmit_the_rest)
     CHECK_GOOD(&cmd, 0);
     CHECK_MEM_EQ(back, data, len);
     check_resubmissions(m, 40 * 512, 777);
-    free(m);
     tf_close(&t);
 }
 
@@ -313,7 +322,7 @@ TEST(transfer_ends_inside_an_iovec)
 {
     struct tf t;
     REQUIRE(tf_open(&t, FILE_BYTES, 0, false));
-    struct fx_manual *m = calloc(1, sizeof(*m));
+    struct fx_manual *m = tf_manual(&t);
     REQUIRE(m);
     uint8_t data[1500];
     fx_pattern(data, sizeof(data), 1500);
@@ -329,7 +338,6 @@ TEST(transfer_ends_inside_an_iovec)
     CHECK_INT_EQ(m->log[0].bytes, 1024);
     CHECK(file_equals(&t, 9 * 512, data, 1024));
     CHECK(file_is_zero(&t, 11 * 512, 512));
-    free(m);
     tf_close(&t);
 }
 
@@ -352,7 +360,7 @@ TEST(io_errors_give_medium_error_sense)
 {
     struct tf t;
     REQUIRE(tf_open(&t, FILE_BYTES, 0, false));
-    struct fx_manual *m = calloc(1, sizeof(*m));
+    struct fx_manual *m = tf_manual(&t);
     REQUIRE(m);
     uint8_t data[4096];
     struct iovec iov = {data, sizeof(data)};
@@ -384,7 +392,6 @@ TEST(io_errors_give_medium_error_sense)
     fx_cmd(&cmd, cdb, rw_cdb(cdb, 10, false, 0, 8, false), VSCSI_DIR_FROM_DEVICE, &iov, 1);
     CHECK_INT_EQ(fx_run_manual(&lun_file_ops, t.lun, &cmd, &t.ring, m), 1);
     CHECK_SENSE(&cmd, 0x03, 0x11, 0x00);
-    free(m);
     tf_close(&t);
 }
 
@@ -563,7 +570,7 @@ TEST(fua_write_is_dsync)
 {
     struct tf t;
     REQUIRE(tf_open(&t, FILE_BYTES, 0, false));
-    struct fx_manual *m = calloc(1, sizeof(*m));
+    struct fx_manual *m = tf_manual(&t);
     REQUIRE(m);
     uint8_t data[4096];
     fx_pattern(data, sizeof(data), 4);
@@ -607,7 +614,6 @@ TEST(fua_write_is_dsync)
     CHECK_INT_EQ(fx_run(&lun_file_ops, t.lun, &cmd, &t.ring), 1);
     CHECK_GOOD(&cmd, 0);
     CHECK(file_equals(&t, 200 * 512, data, sizeof(data)));
-    free(m);
     tf_close(&t);
 }
 
@@ -621,7 +627,7 @@ TEST(synchronize_cache)
     CHECK_INT_EQ(fx_run(&lun_file_ops, t.lun, &cmd, &t.ring), 1);
     CHECK_GOOD(&cmd, 0);
 
-    struct fx_manual *m = calloc(1, sizeof(*m));
+    struct fx_manual *m = tf_manual(&t);
     REQUIRE(m);
     const uint8_t s16[16] = {0x91, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 8, 0, 0};
     fx_cmd(&cmd, s16, 16, VSCSI_DIR_NONE, NULL, 0);
@@ -635,7 +641,6 @@ TEST(synchronize_cache)
     fx_cmd(&cmd, oob, 16, VSCSI_DIR_NONE, NULL, 0);
     CHECK_INT_EQ(fx_run(&lun_file_ops, t.lun, &cmd, &t.ring), 0);
     CHECK_SENSE(&cmd, 0x05, 0x21, 0x00);
-    free(m);
     tf_close(&t);
 }
 

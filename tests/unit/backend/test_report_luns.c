@@ -67,9 +67,12 @@ static struct ring_state *table(void)
     return rs;
 }
 
-static void rl_cmd(struct lun_cmd *c, struct iovec *iov, uint8_t *buf, uint32_t len,
-                   uint32_t alloc, enum vscsi_dir dir)
+/* REPORT LUNS with allocation length alloc and a buffer of len bytes
+ * (filled with 0xee first), emulated for channel 0, target 1 of rs. */
+static void emulate(struct ring_state *rs, struct lun_cmd *c, uint8_t *buf, uint32_t len,
+                    uint32_t alloc, enum vscsi_dir dir)
 {
+    static struct iovec iov;
     memset(c, 0, sizeof(*c));
     memset(buf, 0xee, len);
     c->cdb[0] = SCSI_OP_REPORT_LUNS;
@@ -79,10 +82,11 @@ static void rl_cmd(struct lun_cmd *c, struct iovec *iov, uint8_t *buf, uint32_t 
     c->cdb[9] = (uint8_t)alloc;
     c->cdb_len = 12;
     c->dir = dir;
-    *iov = (struct iovec){.iov_base = buf, .iov_len = len};
-    c->iov = iov;
+    iov = (struct iovec){.iov_base = buf, .iov_len = len};
+    c->iov = &iov;
     c->iov_cnt = 1;
     c->data_len = len;
+    report_luns_emulate(rs, 0, 1, c);
 }
 
 TEST(emulation_lists_the_targets_luns)
@@ -95,10 +99,8 @@ TEST(emulation_lists_the_targets_luns)
     CHECK(!report_luns_target_exists(rs, 0, 3));
     CHECK(!report_luns_target_exists(rs, 1, 1));
     struct lun_cmd c;
-    struct iovec iov;
     uint8_t buf[64];
-    rl_cmd(&c, &iov, buf, sizeof(buf), 64, VSCSI_DIR_FROM_DEVICE);
-    report_luns_emulate(rs, 0, 1, &c);
+    emulate(rs, &c, buf, sizeof(buf), 64, VSCSI_DIR_FROM_DEVICE);
     CHECK_INT_EQ(c.status, 0);
     CHECK_INT_EQ(c.residual, 64 - 24);
     const uint8_t want[24] = {0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -114,25 +116,21 @@ TEST(emulation_honours_alloc_len_and_direction)
     struct ring_state *rs = table();
     REQUIRE(rs);
     struct lun_cmd c;
-    struct iovec iov;
     uint8_t buf[64];
     /* Allocation length 16 of 32 bytes: cut, the header still says 24. */
-    rl_cmd(&c, &iov, buf, sizeof(buf), 16, VSCSI_DIR_FROM_DEVICE);
-    report_luns_emulate(rs, 0, 1, &c);
+    emulate(rs, &c, buf, sizeof(buf), 16, VSCSI_DIR_FROM_DEVICE);
     CHECK_INT_EQ(c.status, 0);
     CHECK_INT_EQ(c.residual, 64 - 16);
     CHECK_INT_EQ(buf[3], 24);
     CHECK_INT_EQ(buf[16], 0xee);
     /* Under 16: INVALID FIELD IN CDB. */
-    rl_cmd(&c, &iov, buf, sizeof(buf), 15, VSCSI_DIR_FROM_DEVICE);
-    report_luns_emulate(rs, 0, 1, &c);
+    emulate(rs, &c, buf, sizeof(buf), 15, VSCSI_DIR_FROM_DEVICE);
     CHECK_INT_EQ(c.status, 2);
     CHECK_INT_EQ(c.sense[2] & 0x0f, 0x05);
     CHECK_INT_EQ(c.sense[12], 0x24);
     CHECK_INT_EQ(buf[0], 0xee);
     /* A buffer offered for data-out is never written. */
-    rl_cmd(&c, &iov, buf, sizeof(buf), 64, VSCSI_DIR_TO_DEVICE);
-    report_luns_emulate(rs, 0, 1, &c);
+    emulate(rs, &c, buf, sizeof(buf), 64, VSCSI_DIR_TO_DEVICE);
     CHECK_INT_EQ(c.status, 2);
     CHECK_INT_EQ(buf[0], 0xee);
     free(rs);

@@ -7,20 +7,16 @@
 
 #include "ring_journal.h"
 #include "tap.h"
+#include "vscsi_req.h"
 
 static const struct journal_identity id = {.domid = 5, .devid = 1, .ring_ref = 8,
                                            .remote_port = 3, .max_segments = 256,
                                            .vm = "/vm/0d1c9f0e-6a43-4bd2-8a0b-3b8f9a6c2e11"};
 
+/* WRITE(6) with rqid (the direction field left 0). */
 static struct vscsiif_request req(uint16_t rqid)
 {
-    struct vscsiif_request r;
-    memset(&r, 0, sizeof(r));
-    r.rqid = rqid;
-    r.act = VSCSIIF_ACT_SCSI_CDB;
-    r.cmd_len = 6;
-    r.cmnd[0] = 0x0a;
-    return r;
+    return vscsi_req_cdb(rqid, 0x0a, 6, VSCSI_DIR_BIDIRECTIONAL);
 }
 
 /* A journal as the worker leaves it: 20 requests taken, the ones at ring

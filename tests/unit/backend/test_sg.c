@@ -132,6 +132,22 @@ static int peer_send(const void *buf, size_t len)
     return send(sv[1], buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
+/* Starts an INQUIRY into buf (inquiry_cmd) and takes, as sg, the header
+ * the handler wrote for it. */
+static bool start_inquiry(struct lun_cmd *cmd, uint8_t *buf, struct iovec *iov,
+                          struct sg_io_hdr *hdr)
+{
+    *cmd = inquiry_cmd(buf, iov);
+    return lun->ops->start(lun, cmd, &ring) == LUN_PENDING &&
+           peer_recv(hdr) == (ssize_t)sizeof(*hdr);
+}
+
+/* sg completes hdr; the handler's read brings it back. */
+static bool answer(const struct sg_io_hdr *hdr)
+{
+    return peer_send(hdr, sizeof(*hdr)) == 0 && pump() > 0;
+}
+
 /* Nothing more from the handler: nothing written, no SQE queued and no
  * read left waiting (a completion sent now reaches no one). Sends a stray
  * completion. */
@@ -237,8 +253,7 @@ TEST(inquiry_through_fake_sg)
     hdr.status = 0;
     hdr.resid = 0;
     hdr.duration = 3;
-    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-    REQUIRE(pump() > 0);
+    REQUIRE(answer(&hdr));
     CHECK_INT_EQ(nr_finished, 1);
     CHECK(finished[0] == &cmd);
     CHECK_INT_EQ(cmd.status, 0);
@@ -261,9 +276,7 @@ TEST(check_condition_through_fake_sg)
 
     /* A second command after a first one gets the next pack_id. */
     for (int round = 0; round < 2; round++) {
-        cmd = inquiry_cmd(buf, &iov);
-        CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
-        REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+        REQUIRE(start_inquiry(&cmd, buf, &iov, &hdr));
         CHECK_INT_EQ(hdr.pack_id, round);
         /* MEDIUM NOT PRESENT, 100 sense bytes offered: 96 kept. */
         uint8_t *sense = hdr.sbp;
@@ -277,8 +290,7 @@ TEST(check_condition_through_fake_sg)
         hdr.driver_status = 0x08;
         hdr.sb_len_wr = (unsigned char)(round == 0 ? 18 : 100);
         hdr.resid = 36;
-        REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-        REQUIRE(pump() > 0);
+        REQUIRE(answer(&hdr));
         CHECK_INT_EQ(nr_finished, (unsigned)round + 1);
         CHECK_INT_EQ(cmd.status, 0x02);
         CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
@@ -304,8 +316,7 @@ TEST(host_byte_and_timeout_through_fake_sg)
     CHECK_INT_EQ(hdr.timeout, 7200000);
     hdr.host_status = 0x0f;      /* DID_TRANSPORT_FAILFAST */
     hdr.resid = 36;
-    REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-    REQUIRE(pump() > 0);
+    REQUIRE(answer(&hdr));
     CHECK_INT_EQ(nr_finished, 1);
     CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_TRANSPORT_FAILFAST);
     CHECK_INT_EQ(cmd.residual, 36);
@@ -354,12 +365,11 @@ TEST(stray_completions_are_ignored)
 {
     uint8_t buf[36];
     struct iovec iov;
-    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    struct lun_cmd cmd;
     struct sg_io_hdr hdr;
     REQUIRE(world_up(8) == 0);
 
-    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
-    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    REQUIRE(start_inquiry(&cmd, buf, &iov, &hdr));
     struct sg_io_hdr other = hdr;
     other.pack_id += 100;                       /* an id nobody has */
     REQUIRE(peer_send(&other, sizeof(other)) == 0);
@@ -388,9 +398,7 @@ TEST(a_failing_device_fails_what_is_in_flight)
     struct sg_io_hdr hdr;
     REQUIRE(world_up(8) == 0);
     for (int i = 0; i < 3; i++) {
-        cmd[i] = inquiry_cmd(buf[i], &iov[i]);
-        CHECK_INT_EQ(lun->ops->start(lun, &cmd[i], &ring), LUN_PENDING);
-        REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+        REQUIRE(start_inquiry(&cmd[i], buf[i], &iov[i], &hdr));
     }
     CHECK_INT_EQ(shutdown(sv[1], SHUT_WR), 0);
     CHECK(pump() > 0);
@@ -503,9 +511,7 @@ TEST(sixteen_in_flight_then_busy)
     struct sg_io_hdr hdr;
     REQUIRE(world_up(64) == 0);
     for (int i = 0; i < 16; i++) {
-        cmd[i] = inquiry_cmd(buf, &iov);
-        CHECK_INT_EQ(lun->ops->start(lun, &cmd[i], &ring), LUN_PENDING);
-        REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+        REQUIRE(start_inquiry(&cmd[i], buf, &iov, &hdr));
     }
     /* The 17th is refused at once, as sg's queue of 16 would. */
     cmd[16] = inquiry_cmd(buf, &iov);
@@ -525,12 +531,10 @@ TEST(completed_commands_free_their_pack_ids)
     struct sg_io_hdr hdr;
     REQUIRE(world_up(8) == 0);
     for (int i = 0; i < 40; i++) {
-        struct lun_cmd cmd = inquiry_cmd(buf, &iov);
-        CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
-        REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+        struct lun_cmd cmd;
+        REQUIRE(start_inquiry(&cmd, buf, &iov, &hdr));
         CHECK_INT_EQ(hdr.pack_id, i);
-        REQUIRE(peer_send(&hdr, sizeof(hdr)) == 0);
-        CHECK(pump() > 0);
+        REQUIRE(answer(&hdr));
         CHECK_INT_EQ(nr_finished, (unsigned)i + 1);
         CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_OK);
     }
@@ -554,9 +558,7 @@ TEST(unbuildable_command_fails_without_io)
     CHECK_INT_EQ(cmd.host, XEN_VSCSIIF_RSLT_HOST_ERROR);
     CHECK(quiet());
     /* Their slots were given back; the counter moved on past ids 0 and 1. */
-    cmd = inquiry_cmd(buf, &iov);
-    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
-    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    REQUIRE(start_inquiry(&cmd, buf, &iov, &hdr));
     CHECK_INT_EQ(hdr.pack_id, 2);
     world_down();
 }

@@ -222,82 +222,88 @@ TEST(maps_check_condition_with_sense)
 
 TEST(clamps_sense_length)
 {
-    struct sg_io_hdr hdr = {.status = 0x02, .sb_len_wr = 200};
-    CHECK_INT_EQ(mapped(&hdr, 0).sense_len, 96);
-    hdr.sb_len_wr = 96;
-    CHECK_INT_EQ(mapped(&hdr, 0).sense_len, 96);
-    hdr.sb_len_wr = 95;
-    CHECK_INT_EQ(mapped(&hdr, 0).sense_len, 95);
+    static const struct {
+        unsigned char written, kept;
+    } rows[] = {{200, 96}, {96, 96}, {95, 95}};
+    for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct sg_io_hdr hdr = {.status = 0x02, .sb_len_wr = rows[i].written};
+        CHECK_INT_EQ(mapped(&hdr, 0).sense_len, rows[i].kept);
+    }
 }
 
 TEST(passes_host_byte_through)
 {
-    struct sg_io_hdr hdr = {.host_status = 0x01};
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_NO_CONNECT);
-    hdr.host_status = 0x03;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_TIME_OUT);
-    hdr.host_status = 0x08;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_RESET);
-    hdr.host_status = 0x0e;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_TRANSPORT_DISRUPTED);
-    hdr.host_status = 0x14;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_TRANSPORT_MARGINAL);
-    /* No DID_ value is that large: never truncated into a wrong one. */
-    hdr.host_status = 0x107;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_ERROR);
-    hdr.host_status = 0x100;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_ERROR);
+    static const struct {
+        unsigned short host_status;
+        uint8_t host;
+    } rows[] = {
+        {0x01, XEN_VSCSIIF_RSLT_HOST_NO_CONNECT},
+        {0x03, XEN_VSCSIIF_RSLT_HOST_TIME_OUT},
+        {0x08, XEN_VSCSIIF_RSLT_HOST_RESET},
+        {0x0e, XEN_VSCSIIF_RSLT_HOST_TRANSPORT_DISRUPTED},
+        {0x14, XEN_VSCSIIF_RSLT_HOST_TRANSPORT_MARGINAL},
+        /* No DID_ value is that large: never truncated into a wrong one. */
+        {0x107, XEN_VSCSIIF_RSLT_HOST_ERROR},
+        {0x100, XEN_VSCSIIF_RSLT_HOST_ERROR},
+    };
+    for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct sg_io_hdr hdr = {.host_status = rows[i].host_status};
+        CHECK_INT_EQ(mapped(&hdr, 0).host, rows[i].host);
+    }
 }
 
 TEST(maps_driver_status)
 {
-    struct sg_io_hdr hdr = {.driver_status = 0x06};
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_TIME_OUT);
-    hdr.driver_status = 0x26;    /* SUGGEST_ABORT | DRIVER_TIMEOUT */
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_TIME_OUT);
-    hdr.host_status = 0x07;      /* the timeout wins over a generic error */
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_TIME_OUT);
-    hdr = (struct sg_io_hdr){.driver_status = 0x01};
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
-    hdr.driver_status = 0x04;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_ERROR);
-    hdr.driver_status = 0x05;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_ERROR);
-    hdr.driver_status = 0x07;
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_ERROR);
-    hdr.driver_status = 0x02;    /* SOFT */
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_OK);
-    hdr.driver_status = 0x08;    /* SENSE */
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_OK);
-    /* A host byte from the adapter is kept over other driver codes. */
-    hdr = (struct sg_io_hdr){.host_status = 0x05, .driver_status = 0x04};
-    CHECK_INT_EQ(mapped(&hdr, 0).host, XEN_VSCSIIF_RSLT_HOST_ABORT);
+    static const struct {
+        unsigned short host_status, driver_status;
+        uint8_t host;
+    } rows[] = {
+        {0, 0x06, XEN_VSCSIIF_RSLT_HOST_TIME_OUT},
+        {0, 0x26, XEN_VSCSIIF_RSLT_HOST_TIME_OUT},      /* SUGGEST_ABORT | DRIVER_TIMEOUT */
+        {0x07, 0x26, XEN_VSCSIIF_RSLT_HOST_TIME_OUT},   /* the timeout wins over a generic error */
+        {0, 0x01, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY},
+        {0, 0x04, XEN_VSCSIIF_RSLT_HOST_ERROR},
+        {0, 0x05, XEN_VSCSIIF_RSLT_HOST_ERROR},
+        {0, 0x07, XEN_VSCSIIF_RSLT_HOST_ERROR},
+        {0, 0x02, XEN_VSCSIIF_RSLT_HOST_OK},            /* SOFT */
+        {0, 0x08, XEN_VSCSIIF_RSLT_HOST_OK},            /* SENSE */
+        /* A host byte from the adapter is kept over other driver codes. */
+        {0x05, 0x04, XEN_VSCSIIF_RSLT_HOST_ABORT},
+    };
+    for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct sg_io_hdr hdr = {.host_status = rows[i].host_status,
+                                .driver_status = rows[i].driver_status};
+        CHECK_INT_EQ(mapped(&hdr, 0).host, rows[i].host);
+    }
 }
 
 TEST(clamps_residual)
 {
-    struct sg_io_hdr hdr = {.resid = 100};
-    CHECK_INT_EQ(mapped(&hdr, 512).residual, 100);
-    hdr.resid = 512;
-    CHECK_INT_EQ(mapped(&hdr, 512).residual, 512);
-    hdr.resid = 600;
-    CHECK_INT_EQ(mapped(&hdr, 512).residual, 512);
-    hdr.resid = -5;
-    CHECK_INT_EQ(mapped(&hdr, 512).residual, 0);
-    hdr.resid = 2147483647;
-    CHECK_INT_EQ(mapped(&hdr, 0).residual, 0);
+    static const struct {
+        int resid;
+        uint32_t data_len, residual;
+    } rows[] = {
+        {100, 512, 100}, {512, 512, 512}, {600, 512, 512}, {-5, 512, 0}, {2147483647, 0, 0},
+    };
+    for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct sg_io_hdr hdr = {.resid = rows[i].resid};
+        CHECK_INT_EQ(mapped(&hdr, rows[i].data_len).residual, rows[i].residual);
+    }
 }
 
 TEST(write_errors_to_host_byte)
 {
-    CHECK_INT_EQ(sg_io_host_for_errno(EAGAIN), XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
-    CHECK_INT_EQ(sg_io_host_for_errno(ENOMEM), XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
-    CHECK_INT_EQ(sg_io_host_for_errno(EBUSY), XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
-    CHECK_INT_EQ(sg_io_host_for_errno(EDOM), XEN_VSCSIIF_RSLT_HOST_BUS_BUSY);
-    CHECK_INT_EQ(sg_io_host_for_errno(EIO), XEN_VSCSIIF_RSLT_HOST_ERROR);
-    CHECK_INT_EQ(sg_io_host_for_errno(EINVAL), XEN_VSCSIIF_RSLT_HOST_ERROR);
-    CHECK_INT_EQ(sg_io_host_for_errno(ENODEV), XEN_VSCSIIF_RSLT_HOST_ERROR);
-    CHECK_INT_EQ(sg_io_host_for_errno(EMSGSIZE), XEN_VSCSIIF_RSLT_HOST_ERROR);
+    static const struct {
+        int err;
+        uint8_t host;
+    } rows[] = {
+        {EAGAIN, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY}, {ENOMEM, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY},
+        {EBUSY, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY},  {EDOM, XEN_VSCSIIF_RSLT_HOST_BUS_BUSY},
+        {EIO, XEN_VSCSIIF_RSLT_HOST_ERROR},       {EINVAL, XEN_VSCSIIF_RSLT_HOST_ERROR},
+        {ENODEV, XEN_VSCSIIF_RSLT_HOST_ERROR},    {EMSGSIZE, XEN_VSCSIIF_RSLT_HOST_ERROR},
+    };
+    for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        CHECK_INT_EQ(sg_io_host_for_errno(rows[i].err), rows[i].host);
 }
 
 TAP_MAIN(default_timeouts_by_type, builds_data_in_single_buffer, builds_data_out_iovec_list,

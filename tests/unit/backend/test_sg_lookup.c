@@ -306,17 +306,12 @@ TEST(warns_of_a_bound_upper_level_driver)
                                       "nst0a", NULL};
     static const char *const sch[] = {"sch0", NULL}, *const sr[] = {"sr0", NULL},
                              *const sd[] = {"sdc", NULL};
-    REQUIRE(fakesys_add_device(&fs, "10:0:1:0", 1, "sg101", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "10:0:1:0", "st", "scsi_tape", st) == 0);
-    REQUIRE(fakesys_add_device(&fs, "10:0:2:0", 8, "sg102", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "10:0:2:0", "ch", "scsi_changer", sch) == 0);
-    REQUIRE(fakesys_add_device(&fs, "10:0:3:0", 5, "sg103", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "10:0:3:0", "sr", "block", sr) == 0);
-    REQUIRE(fakesys_add_device(&fs, "10:0:4:0", 0, "sg104", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "10:0:4:0", "sd", "block", sd) == 0);
+    REQUIRE(fakesys_add_held(&fs, "10:0:1:0", 1, "sg101", "st", "scsi_tape", st) == 0);
+    REQUIRE(fakesys_add_held(&fs, "10:0:2:0", 8, "sg102", "ch", "scsi_changer", sch) == 0);
+    REQUIRE(fakesys_add_held(&fs, "10:0:3:0", 5, "sg103", "sr", "block", sr) == 0);
+    REQUIRE(fakesys_add_held(&fs, "10:0:4:0", 0, "sg104", "sd", "block", sd) == 0);
     /* A driver without nodes of its own (an enclosure's ses). */
-    REQUIRE(fakesys_add_device(&fs, "10:0:5:0", 13, "sg105", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "10:0:5:0", "ses", NULL, NULL) == 0);
+    REQUIRE(fakesys_add_held(&fs, "10:0:5:0", 13, "sg105", "ses", NULL, NULL) == 0);
 
     check_holder("sg101", 1,
                  "10:0:1:0 (/dev/sg101) is also bound to dom0's st driver (/dev/st0 /dev/nst0): "

@@ -40,8 +40,7 @@ TEST(tape_lists_the_mode0_pair_rewinding_first)
     /* All eight nodes st makes for one tape, in readdir's order. */
     static const char *const st[] = {"nst0a", "st0m", "nst0", "st0l", "nst0l", "st0a", "st0",
                                       "nst0m", NULL};
-    REQUIRE(fakesys_add_device(&fs, "1:0:1:0", 1, "sg1", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "1:0:1:0", "st", "scsi_tape", st) == 0);
+    REQUIRE(fakesys_add_held(&fs, "1:0:1:0", 1, "sg1", "st", "scsi_tape", st) == 0);
     char nodes[SCSI_SYSFS_NODES_MAX], drv[SCSI_SYSFS_NAME_MAX];
     int nr, dr;
     names_of("1:0:1:0", nodes, &nr, drv, &dr);
@@ -55,13 +54,10 @@ TEST(changer_cd_and_disk)
 {
     static const char *const sch[] = {"sch0", NULL}, *const sr[] = {"sr0", NULL},
                              *const sd[] = {"sdb", "sda", NULL};
-    REQUIRE(fakesys_add_device(&fs, "1:0:2:0", 8, "sg2", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "1:0:2:0", "ch", "scsi_changer", sch) == 0);
-    REQUIRE(fakesys_add_device(&fs, "2:0:0:0", 5, "sg3", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "2:0:0:0", "sr", "block", sr) == 0);
+    REQUIRE(fakesys_add_held(&fs, "1:0:2:0", 8, "sg2", "ch", "scsi_changer", sch) == 0);
+    REQUIRE(fakesys_add_held(&fs, "2:0:0:0", 5, "sg3", "sr", "block", sr) == 0);
     /* Two block entries never happen; they would be listed sorted. */
-    REQUIRE(fakesys_add_device(&fs, "0:0:0:0", 0, "sg0", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "0:0:0:0", "sd", "block", sd) == 0);
+    REQUIRE(fakesys_add_held(&fs, "0:0:0:0", 0, "sg0", "sd", "block", sd) == 0);
     const char *hctl[] = {"1:0:2:0", "2:0:0:0", "0:0:0:0"};
     const char *want_nodes[] = {"sch0", "sr0", "sda sdb"};
     const char *want_drv[] = {"ch", "sr", "sd"};
@@ -79,8 +75,7 @@ TEST(changer_cd_and_disk)
 TEST(old_class_colon_layout)
 {
     /* CONFIG_SYSFS_DEPRECATED: "<class>:<name>" links in the device dir. */
-    REQUIRE(fakesys_add_device(&fs, "3:0:0:0", 1, "sg5", NULL, 0) == 0);
-    REQUIRE(fakesys_bind(&fs, "3:0:0:0", "st", NULL, NULL) == 0);
+    REQUIRE(fakesys_add_held(&fs, "3:0:0:0", 1, "sg5", "st", NULL, NULL) == 0);
     static const char *const links[] = {"scsi_tape:nst1", "scsi_tape:st1l", "scsi_tape:st1",
                                         "scsi_generic:sg5", "block:bogus-but-other-class"};
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {

@@ -5,6 +5,7 @@
 
 #include "conn_guard.h"
 #include "tap.h"
+#include "wait.h"
 
 #define SEC 1000000000ull
 
@@ -59,12 +60,7 @@ TEST(its_thread_shuts_a_slow_connection)
     REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, p) == 0);
     void *c = NULL;
     conn_guard_started(g, p[0], &c);
-    bool seen = false;
-    for (int i = 0; i < 40 && !seen; i++) {       /* up to 2 s */
-        usleep(50000);
-        seen = shut(p[1]);
-    }
-    CHECK(seen);
+    CHECK(WAIT_UNTIL_EVERY(shut(p[1]), 2000, 50));
     conn_guard_closed(g, &c);
     conn_guard_free(g);
     close(p[0]), close(p[1]);

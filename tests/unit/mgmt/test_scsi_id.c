@@ -8,6 +8,14 @@
 
 static const char V[] = "VENDOR  ", M[] = "MODEL-X         ";
 
+/* Page 0x83 pg of a device with vendor V and model M gives the id want. */
+static void check_pg83(const uint8_t *pg, size_t len, const char *want)
+{
+    char out[SCSI_ID_MAX];
+    CHECK_INT_EQ(scsi_id_from_pg83(pg, len, V, M, out), 0);
+    CHECK_STR_EQ(out, want);
+}
+
 TEST(naa_extended_beats_t10_and_port_descriptors)
 {
     const uint8_t pg[] = {
@@ -16,9 +24,7 @@ TEST(naa_extended_beats_t10_and_port_descriptors)
         0x61, 0x93, 0x00, 0x08, 0x50, 1, 2, 3, 4, 5, 6, 7,          /* port NAA */
         0x01, 0x03, 0x00, 0x08, 0x60, 0x01, 0x40, 0x5a, 0xbc, 0xde, 0xf0, 0x12,
     };
-    char out[SCSI_ID_MAX];
-    CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), V, M, out), 0);
-    CHECK_STR_EQ(out, "36001405abcdef012");
+    check_pg83(pg, sizeof(pg), "36001405abcdef012");
 }
 
 TEST(naa_registered_before_eui64)
@@ -28,9 +34,7 @@ TEST(naa_registered_before_eui64)
         0x01, 0x02, 0x00, 0x08, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x11, /* EUI-64 */
         0x01, 0x03, 0x00, 0x08, 0x50, 0x00, 0x0c, 0x50, 0x12, 0x34, 0x56, 0x78,
     };
-    char out[SCSI_ID_MAX];
-    CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), V, M, out), 0);
-    CHECK_STR_EQ(out, "350000c5012345678");
+    check_pg83(pg, sizeof(pg), "350000c5012345678");
 }
 
 TEST(eui64_alone)
@@ -39,9 +43,7 @@ TEST(eui64_alone)
         0x00, 0x83, 0x00, 0x0c,
         0x01, 0x02, 0x00, 0x08, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x11,
     };
-    char out[SCSI_ID_MAX];
-    CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), V, M, out), 0);
-    CHECK_STR_EQ(out, "2aabbccddeeff0011");
+    check_pg83(pg, sizeof(pg), "2aabbccddeeff0011");
 }
 
 TEST(t10_ascii_whitespace_replaced)
@@ -51,9 +53,7 @@ TEST(t10_ascii_whitespace_replaced)
         0x02, 0x01, 0x00, 0x10, 'A', 'T', 'A', ' ', ' ', ' ', ' ', ' ',
         'W', 'D', 'C', ' ', ' ', 'X', '\t', '!',
     };
-    char out[SCSI_ID_MAX];
-    CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), V, M, out), 0);
-    CHECK_STR_EQ(out, "1ATA_WDC_X__");   /* "!" is not allowed */
+    check_pg83(pg, sizeof(pg), "1ATA_WDC_X__");   /* "!" is not allowed */
 }
 
 TEST(vendor_specific_prepends_vendor_model)
@@ -61,9 +61,8 @@ TEST(vendor_specific_prepends_vendor_model)
     const uint8_t pg[] = {
         0x00, 0x83, 0x00, 0x08, 0x02, 0x00, 0x00, 0x04, 's', 'n', '0', '1',
     };
+    check_pg83(pg, sizeof(pg), "0VENDOR_MODEL-X_sn01");
     char out[SCSI_ID_MAX];
-    CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), V, M, out), 0);
-    CHECK_STR_EQ(out, "0VENDOR_MODEL-X_sn01");
     /* udev needs the full 8 + 16 bytes; without them there is no id. */
     CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), NULL, M, out), -ENOENT);
     CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), "SHORT", M, out), -ENOENT);
@@ -73,9 +72,7 @@ TEST(pre_spc3_emc_format)
 {
     /* Byte 6 non-zero: SCSI-2 layout, the bytes after the header in hex. */
     const uint8_t pg[] = {0x00, 0x83, 0x00, 0x06, 0x00, 0x60, 0x48, 0x01, 0x02, 0x03};
-    char out[SCSI_ID_MAX];
-    CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), V, M, out), 0);
-    CHECK_STR_EQ(out, "3006048010203");
+    check_pg83(pg, sizeof(pg), "3006048010203");
 }
 
 TEST(no_lu_designator)
@@ -109,9 +106,7 @@ TEST(long_binary_id_skipped_like_udev)
     uint8_t *d = pg + 4 + 4 + 128;
     const uint8_t eui[] = {0x01, 0x02, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8};
     memcpy(d, eui, sizeof(eui));
-    char out[SCSI_ID_MAX];
-    CHECK_INT_EQ(scsi_id_from_pg83(pg, sizeof(pg), V, M, out), 0);
-    CHECK_STR_EQ(out, "20102030405060708");
+    check_pg83(pg, sizeof(pg), "20102030405060708");
 }
 
 TEST(page80_serial)

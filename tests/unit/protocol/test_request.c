@@ -1,6 +1,7 @@
 /* Request intake rules (protocol/request.c), each with its exact reason. */
 #include "request.h"
 #include "tap.h"
+#include "vscsi_req.h"
 
 static const struct vscsi_limits lim = {.max_segments = 256};
 
@@ -9,13 +10,8 @@ static struct vscsi_request read10(void)
 {
     struct vscsi_request r;
     memset(&r, 0, sizeof(r));
-    r.raw.rqid = 7;
-    r.raw.act = VSCSIIF_ACT_SCSI_CDB;
-    r.raw.cmd_len = 10;
-    r.raw.cmnd[0] = 0x28;
-    r.raw.sc_data_direction = VSCSI_DIR_FROM_DEVICE;
-    r.raw.nr_segments = 1;
-    r.raw.seg[0] = (struct scsiif_request_segment){.gref = 9, .offset = 0, .length = 4096};
+    r.raw = vscsi_req_cdb(7, 0x28, 10, VSCSI_DIR_FROM_DEVICE);
+    vscsi_req_seg(&r.raw, 9, 0, 4096);
     return r;
 }
 

@@ -3,6 +3,7 @@
 
 #include "ring.h"
 #include "tap.h"
+#include "vscsi_req.h"
 
 static _Alignas(4096) unsigned char page[4096];
 
@@ -15,15 +16,10 @@ static struct vscsiif_sring *fresh(struct vscsi_front_ring *fr, struct vscsi_bac
     return s;
 }
 
+/* TEST UNIT READY with rqid. */
 static struct vscsiif_request req_with(uint16_t rqid)
 {
-    struct vscsiif_request r;
-    memset(&r, 0, sizeof(r));
-    r.rqid = rqid;
-    r.act = VSCSIIF_ACT_SCSI_CDB;
-    r.cmd_len = 6;
-    r.sc_data_direction = VSCSI_DIR_NONE;
-    return r;
+    return vscsi_req_cdb(rqid, 0x00, 6, VSCSI_DIR_NONE);
 }
 
 TEST(sixteen_slots)

@@ -19,11 +19,20 @@ static const char *rd(const char *fmt, unsigned a, unsigned b)
     return xsfix_read(p);
 }
 
+/* The private xenstored's handle, with guest domain `domid` named
+ * "g<domid>" in it; NULL on failure. */
+static struct xs_handle *with_guest(unsigned domid)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "g%u", domid);
+    struct xs_handle *xs = xsfix_handle();
+    return xs && xsfix_add_domain(domid, name, NULL) ? xs : NULL;
+}
+
 TEST(first_lun_creates_the_whole_device)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(10);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(10, "g10", NULL));
     struct vscsi_hctl v = H(2, 0, 1, 0);
     struct xsa_result r;
     REQUIRE(xsa_attach(xs, 0, 10, &v, "1:0:1:0", "st0", &r) == 0);
@@ -71,9 +80,8 @@ TEST(first_lun_creates_the_whole_device)
 
 TEST(hot_add_to_connected_device_reconfigures)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(11);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(11, "g11", NULL));
     const struct lite_lun l0 = {0, "0:0:0:0", "1:0:0:0", "4"};
     REQUIRE(lite_vscsi_create(xs, 0, 11, 1, &l0, 1, "4", "4"));
     struct vscsi_hctl v = H(1, 0, 1, 0);
@@ -99,9 +107,8 @@ TEST(hot_add_to_connected_device_reconfigures)
 
 TEST(refusals_leave_nothing_written)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(12);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(12, "g12", NULL));
     REQUIRE(xsfix_add_domain(13, "g13", NULL));
     const struct lite_lun l0 = {0, "3:0:0:0", "0:0:0:0", "4"};
     REQUIRE(lite_vscsi_create(xs, 0, 12, 0, &l0, 1, "4", "4"));
@@ -135,9 +142,8 @@ TEST(refusals_leave_nothing_written)
 
 TEST(detach_connected_lun_closes_and_reconfigures)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(14);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(14, "g14", NULL));
     const struct lite_lun l[] = {{0, "4:0:0:0", "0:0:0:0", "4"}, {1, "4:0:0:1", "0:0:0:1", "4"}};
     REQUIRE(lite_vscsi_create(xs, 0, 14, 0, l, 2, "4", "4"));
     struct xsa_result r;
@@ -164,9 +170,8 @@ TEST(detach_connected_lun_closes_and_reconfigures)
 
 TEST(detach_before_connect_removes_untaken_lun)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(15);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(15, "g15", NULL));
     struct vscsi_hctl v = H(0, 0, 0, 0);
     struct xsa_result r;
     REQUIRE(xsa_attach(xs, 0, 15, &v, "5:0:0:0", NULL, &r) == 0);
@@ -179,9 +184,8 @@ TEST(detach_before_connect_removes_untaken_lun)
 
 TEST(stale_frontend_tree_replaced)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(16);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(16, "g16", NULL));
     REQUIRE(xsfix_write("/local/domain/16/device/vscsi/0/junk", "x"));
     struct vscsi_hctl v = H(0, 0, 0, 0);
     struct xsa_result r;
@@ -196,9 +200,8 @@ TEST(stale_frontend_tree_replaced)
  * first was removed gets another one. */
 TEST(identities_written_and_never_reused)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(17);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(17, "g17", NULL));
     struct vscsi_hctl v = H(0, 0, 0, 0);
     struct xsa_result a, b;
     REQUIRE(xsa_attach(xs, 0, 17, &v, "7:0:0:0", NULL, &a) == 0);
@@ -222,9 +225,8 @@ TEST(identities_written_and_never_reused)
 /* Devices another toolstack wrote get stored identities once. */
 TEST(foreign_devices_stamped_once)
 {
-    struct xs_handle *xs = xsfix_handle();
+    struct xs_handle *xs = with_guest(18);
     REQUIRE(xs);
-    REQUIRE(xsfix_add_domain(18, "g18", NULL));
     const struct lite_lun luns[2] = {{0, "8:0:0:0", "0:0:0:0", "4"}, {3, "8:0:0:1", "0:0:0:1", "4"}};
     REQUIRE(lite_vscsi_create(xs, 0, 18, 1, luns, 2, "4", "4"));
     int n = xsa_stamp_uuids(xs, 0);

@@ -57,10 +57,8 @@ SIM_TEST(create_twice_is_eexist)
     xensim_domain_destroy(d);
 }
 
-SIM_TEST(page_allocator)
+SIM_DOMAIN_TEST(page_allocator, 3)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 3);
-    REQUIRE(d);
     memset(xensim_page(d, 1), 0xFF, XENSIM_PAGE_SIZE);
     CHECK_INT_EQ(xensim_alloc_page(d), 0);
     CHECK_INT_EQ(xensim_alloc_page(d), 1);
@@ -72,13 +70,10 @@ SIM_TEST(page_allocator)
     CHECK(xensim_page(d, 2) != NULL);
     CHECK(xensim_page(d, 3) == NULL);
     CHECK((char *)xensim_page(d, 2) - (char *)xensim_page(d, 0) == 2 * XENSIM_PAGE_SIZE);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(grant_refs_are_allocated_and_reused)
+SIM_DOMAIN_TEST(grant_refs_are_allocated_and_reused, 4)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 4);
-    REQUIRE(d);
     int64_t a = xensim_grant_access(d, 0, 0, false);
     int64_t b = xensim_grant_access(d, 0, 1, true);
     CHECK(a >= GNTTAB_NR_RESERVED_ENTRIES);
@@ -96,7 +91,6 @@ SIM_TEST(grant_refs_are_allocated_and_reused)
         n++;
     CHECK_INT_EQ(last, -ENOSPC);
     CHECK_INT_EQ(n, XENSIM_NR_GRANTS - GNTTAB_NR_RESERVED_ENTRIES - 2);
-    xensim_domain_destroy(d);
 }
 
 SIM_TEST(copy_counter_starts_at_zero)

@@ -6,27 +6,28 @@
 
 #include "sim_fixture.h"
 
-/* Binds the backend to a fresh unbound port of d; eats the event Xen raises
- * on the new local port at bind time. Returns the local port. */
-static int bind_to(xenevtchn_handle *xce, struct xensim_domain *d, int *guest_port)
+/* A backend handle bound to a fresh unbound port of d, the event Xen
+ * raises on the new local port at bind time eaten: the handle, with the
+ * ports in *guest_port and *local_port; NULL on failure. */
+static xenevtchn_handle *open_bound(struct xensim_domain *d, int *guest_port, int *local_port)
 {
+    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    if (!xce)
+        return NULL;
     int gp = xensim_evtchn_alloc_unbound(d, 0);
-    if (gp <= 0)
-        return -1;
-    int lp = xenevtchn_bind_interdomain(xce, xensim_domain_id(d), (evtchn_port_t)gp);
-    if (lp <= 0)
-        return -1;
-    if (!sim_readable(xenevtchn_fd(xce), 1000) || xenevtchn_pending(xce) != lp ||
-        xenevtchn_unmask(xce, (evtchn_port_t)lp) != 0)
-        return -1;
+    int lp = gp > 0 ? xenevtchn_bind_interdomain(xce, xensim_domain_id(d), (evtchn_port_t)gp) : -1;
+    if (lp <= 0 || !sim_readable(xenevtchn_fd(xce), 1000) || xenevtchn_pending(xce) != lp ||
+        xenevtchn_unmask(xce, (evtchn_port_t)lp) != 0) {
+        xenevtchn_close(xce);
+        return NULL;
+    }
     *guest_port = gp;
-    return lp;
+    *local_port = lp;
+    return xce;
 }
 
-SIM_TEST(bind_interdomain_connects_both_ends)
+SIM_DOMAIN_TEST(bind_interdomain_connects_both_ends, 1)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 1);
-    REQUIRE(d);
     int gp = xensim_evtchn_alloc_unbound(d, 0);
     CHECK(gp > 0);
     CHECK_INT_EQ(xensim_count_bound_ports(1), 1);
@@ -38,21 +39,13 @@ SIM_TEST(bind_interdomain_connects_both_ends)
     CHECK_INT_EQ(xensim_count_bound_ports(0), 1);
     CHECK_INT_EQ(xensim_count_bound_ports(1), 1);
     /* As Xen: the new local port is set pending at bind time. */
-    CHECK(sim_readable(xenevtchn_fd(xce), 1000));
-    CHECK_INT_EQ(xenevtchn_pending(xce), lp);
-    errno = 0;
-    CHECK_INT_EQ(xenevtchn_pending(xce), -1);
-    CHECK_INT_EQ(errno, EAGAIN);
-    CHECK_INT_EQ(xenevtchn_unmask(xce, (evtchn_port_t)lp), 0);
+    sim_check_one_event(xce, lp);
     CHECK(!sim_readable(xensim_evtchn_fd(d), 0));
     CHECK_INT_EQ(xenevtchn_close(xce), 0);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(bind_interdomain_denials)
+SIM_DOMAIN_TEST(bind_interdomain_denials, 1)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 1);
-    REQUIRE(d);
     xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
     REQUIRE(xce);
     int for_other = xensim_evtchn_alloc_unbound(d, 5);
@@ -82,17 +75,13 @@ SIM_TEST(bind_interdomain_denials)
     CHECK(xenevtchn_fdopen(NULL, 0, 0) == NULL);
     CHECK_INT_EQ(xenevtchn_restrict(xce, 1), 0);
     xenevtchn_close(xce);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(notify_wakes_both_directions)
+SIM_DOMAIN_TEST(notify_wakes_both_directions, 1)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 1);
-    REQUIRE(d);
-    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    int gp, lp;
+    xenevtchn_handle *xce = open_bound(d, &gp, &lp);
     REQUIRE(xce);
-    int gp, lp = bind_to(xce, d, &gp);
-    REQUIRE(lp > 0);
     CHECK(!sim_readable(xensim_evtchn_fd(d), 0));
     CHECK_INT_EQ(xenevtchn_notify(xce, (evtchn_port_t)lp), 0);
     CHECK(sim_readable(xensim_evtchn_fd(d), 1000));
@@ -107,17 +96,13 @@ SIM_TEST(notify_wakes_both_directions)
     CHECK_INT_EQ(xenevtchn_unmask(xce, (evtchn_port_t)lp), 0);
     CHECK(!sim_readable(xenevtchn_fd(xce), 0));
     xenevtchn_close(xce);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(masked_port_delivers_once_after_unmask)
+SIM_DOMAIN_TEST(masked_port_delivers_once_after_unmask, 1)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 1);
-    REQUIRE(d);
-    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    int gp, lp;
+    xenevtchn_handle *xce = open_bound(d, &gp, &lp);
     REQUIRE(xce);
-    int gp, lp = bind_to(xce, d, &gp);
-    REQUIRE(lp > 0);
     int fd = xenevtchn_fd(xce);
     CHECK_INT_EQ(xensim_evtchn_notify(d, (uint32_t)gp), 0);
     CHECK(sim_readable(fd, 1000));
@@ -137,17 +122,13 @@ SIM_TEST(masked_port_delivers_once_after_unmask)
     /* unmasking a port that is not ours is ignored, as by the Linux driver */
     CHECK_INT_EQ(xenevtchn_unmask(xce, 77), 0);
     xenevtchn_close(xce);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(unbind_frees_ports)
+SIM_DOMAIN_TEST(unbind_frees_ports, 1)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 1);
-    REQUIRE(d);
-    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    int gp, lp;
+    xenevtchn_handle *xce = open_bound(d, &gp, &lp);
     REQUIRE(xce);
-    int gp, lp = bind_to(xce, d, &gp);
-    REQUIRE(lp > 0);
     CHECK_INT_EQ(xenevtchn_unbind(xce, (evtchn_port_t)lp), 0);
     CHECK_INT_EQ(xensim_count_bound_ports(0), 0);
     CHECK_INT_EQ(xensim_count_bound_ports(1), 1);   /* back to unbound */
@@ -171,7 +152,6 @@ SIM_TEST(unbind_frees_ports)
     CHECK_INT_EQ(xenevtchn_unbind(xce, (evtchn_port_t)lp2), 0);
     CHECK_INT_EQ(xensim_count_bound_ports(0), 0);
     xenevtchn_close(xce);
-    xensim_domain_destroy(d);
 }
 
 SIM_TEST(close_unbinds_all_ports_of_handle)
@@ -254,10 +234,9 @@ SIM_TEST(destroy_closes_guest_ports)
 {
     struct xensim_domain *d = xensim_domain_create(1, 1);
     REQUIRE(d);
-    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    int gp, lp;
+    xenevtchn_handle *xce = open_bound(d, &gp, &lp);
     REQUIRE(xce);
-    int gp, lp = bind_to(xce, d, &gp);
-    REQUIRE(lp > 0);
     xensim_domain_destroy(d);
     CHECK_INT_EQ(xensim_count_bound_ports(1), 0);
     CHECK_INT_EQ(xensim_count_bound_ports(0), 1);
@@ -271,8 +250,9 @@ SIM_TEST(destroy_closes_guest_ports)
 }
 
 /* Child: guest domain 3 in its own process. Protocol over two pipes. */
-static int child_guest(int to_parent, int from_parent)
+static int child_guest(void *arg, int to_parent, int from_parent)
 {
+    (void)arg;
     struct xensim_domain *d = xensim_domain_create(3, 4);
     if (!d)
         return 10;
@@ -308,24 +288,13 @@ out:
 
 SIM_TEST(guest_in_another_process)
 {
-    int up[2], down[2];
-    REQUIRE(pipe(up) == 0);
-    REQUIRE(pipe(down) == 0);
     xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
     xengnttab_handle *xgt = xengnttab_open(NULL, 0);
     REQUIRE(xce && xgt);
-    fflush(stdout);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(up[0]);
-        close(down[1]);
-        _exit(child_guest(up[1], down[0]));
-    }
-    close(up[1]);
-    close(down[0]);
+    struct sim_child c;
+    REQUIRE(sim_fork(&c, child_guest, NULL));
     uint32_t msg[2];
-    CHECK_INT_EQ(read(up[0], msg, sizeof(msg)), sizeof(msg));
+    CHECK_INT_EQ(read(c.up, msg, sizeof(msg)), sizeof(msg));
     int lp = xenevtchn_bind_interdomain(xce, 3, msg[0]);
     CHECK(lp > 0);
     CHECK(sim_readable(xenevtchn_fd(xce), 1000));
@@ -344,15 +313,14 @@ SIM_TEST(guest_in_another_process)
     CHECK_INT_EQ(xenevtchn_notify(xce, (evtchn_port_t)lp), 0);
     CHECK(sim_readable(xenevtchn_fd(xce), 5000));
     CHECK_INT_EQ(xenevtchn_pending(xce), lp);
-    CHECK_INT_EQ(write(down[1], "x", 1), 1);
+    CHECK_INT_EQ(write(c.down, "x", 1), 1);
     int status = -1;
-    CHECK_INT_EQ(waitpid(pid, &status, 0), pid);
+    CHECK_INT_EQ(waitpid(c.pid, &status, 0), c.pid);
     CHECK(WIFEXITED(status));
     CHECK_INT_EQ(WEXITSTATUS(status), 0);
     CHECK_INT_EQ(xensim_count_bound_ports(3), 0);       /* guest destroyed */
     CHECK_INT_EQ(xensim_count_bound_ports(0), 1);       /* our end: unbound */
-    close(up[0]);
-    close(down[1]);
+    sim_child_close(&c);
     xengnttab_close(xgt);
     xenevtchn_close(xce);
     CHECK_INT_EQ(xensim_count_bound_ports(0), 0);

@@ -17,10 +17,8 @@ static int64_t grant_page(struct xensim_domain *d, bool ro, uint32_t *gfn, unsig
     return xensim_grant_access(d, 0, *gfn, ro);
 }
 
-SIM_TEST(map_shares_memory_both_ways)
+SIM_DOMAIN_TEST(map_shares_memory_both_ways, 16)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 16);
-    REQUIRE(d);
     uint32_t gfn;
     unsigned char *page;
     int64_t ref = grant_page(d, false, &gfn, &page);
@@ -40,13 +38,10 @@ SIM_TEST(map_shares_memory_both_ways)
     CHECK_INT_EQ(xensim_count_mappings(1), 0);
     CHECK_INT_EQ(xensim_end_access(d, (uint32_t)ref), 0);
     CHECK_INT_EQ(xengnttab_close(h), 0);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(map_readonly_grant)
+SIM_DOMAIN_TEST(map_readonly_grant, 4)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 4);
-    REQUIRE(d);
     uint32_t gfn;
     unsigned char *page;
     int64_t ref = grant_page(d, true, &gfn, &page);
@@ -64,7 +59,6 @@ SIM_TEST(map_readonly_grant)
     CHECK_INT_EQ(xengnttab_unmap(h, m, 1), 0);
     CHECK_INT_EQ(xensim_end_access(d, (uint32_t)ref), 0);
     xengnttab_close(h);
-    xensim_domain_destroy(d);
 }
 
 /* Expects a single-page map of (domid, ref) to fail with EINVAL. */
@@ -78,10 +72,8 @@ static void check_map_fails(xengnttab_handle *h, uint32_t domid, uint32_t ref, i
         xengnttab_unmap(h, m, 1);
 }
 
-SIM_TEST(map_denials)
+SIM_DOMAIN_TEST(map_denials, 8)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 8);
-    REQUIRE(d);
     xengnttab_handle *h = xengnttab_open(NULL, 0);
     REQUIRE(h);
     int rw = PROT_READ | PROT_WRITE;
@@ -114,13 +106,10 @@ SIM_TEST(map_denials)
         CHECK_INT_EQ(xengnttab_unmap(h, ok, 1), 0);
     CHECK_INT_EQ(xensim_count_mappings(1), 0);
     xengnttab_close(h);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(map_failure_undoes_earlier_pages)
+SIM_DOMAIN_TEST(map_failure_undoes_earlier_pages, 8)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 8);
-    REQUIRE(d);
     uint32_t refs[3];
     for (int i = 0; i < 2; i++) {
         int64_t r = xensim_grant_access(d, 0, (uint32_t)i, false);
@@ -137,7 +126,6 @@ SIM_TEST(map_failure_undoes_earlier_pages)
     CHECK_INT_EQ(xensim_end_access(d, refs[0]), 0);  /* GTF_reading cleared */
     CHECK_INT_EQ(xensim_end_access(d, refs[1]), 0);
     xengnttab_close(h);
-    xensim_domain_destroy(d);
 }
 
 SIM_TEST(map_domain_refs_contiguous)
@@ -198,10 +186,8 @@ SIM_TEST(map_refs_of_two_domains)
     xensim_domain_destroy(b);
 }
 
-SIM_TEST(unmap_unknown_address)
+SIM_DOMAIN_TEST(unmap_unknown_address, 4)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 4);
-    REQUIRE(d);
     int64_t ref = xensim_grant_access(d, 0, 0, false);
     REQUIRE(ref >= 8);
     xengnttab_handle *h = xengnttab_open(NULL, 0);
@@ -218,13 +204,10 @@ SIM_TEST(unmap_unknown_address)
     CHECK_INT_EQ(xengnttab_unmap(h, m, 1), -1);       /* twice */
     CHECK_INT_EQ(errno, EINVAL);
     xengnttab_close(h);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(close_unmaps_everything)
+SIM_DOMAIN_TEST(close_unmaps_everything, 4)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 4);
-    REQUIRE(d);
     int64_t r0 = xensim_grant_access(d, 0, 0, false), r1 = xensim_grant_access(d, 0, 1, true);
     REQUIRE(r0 >= 8 && r1 >= 8);
     xengnttab_handle *h = xengnttab_open(NULL, 0);
@@ -238,13 +221,10 @@ SIM_TEST(close_unmaps_everything)
     CHECK_INT_EQ(xensim_count_mappings(1), 0);
     CHECK_INT_EQ(xensim_end_access(d, (uint32_t)r0), 0);
     CHECK_INT_EQ(xensim_end_access(d, (uint32_t)r1), 0);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(max_grants_limits_maps)
+SIM_DOMAIN_TEST(max_grants_limits_maps, 4)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 4);
-    REQUIRE(d);
     uint32_t refs[3];
     for (int i = 0; i < 3; i++) {
         int64_t r = xensim_grant_access(d, 0, (uint32_t)i, false);
@@ -266,7 +246,6 @@ SIM_TEST(max_grants_limits_maps)
     CHECK(m != NULL);
     xengnttab_close(h);
     CHECK_INT_EQ(xensim_count_mappings(1), 0);
-    xensim_domain_destroy(d);
 }
 
 SIM_TEST(destroy_keeps_mapping_and_fails_new_maps)
@@ -321,10 +300,8 @@ SIM_TEST(recreated_domain_is_a_new_domain)
     xengnttab_close(h);
 }
 
-SIM_TEST(copy_both_directions)
+SIM_DOMAIN_TEST(copy_both_directions, 8)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 8);
-    REQUIRE(d);
     unsigned char *p3 = xensim_page(d, 3), *p4 = xensim_page(d, 4);
     sim_fill(p3, 3);
     memset(p4, 0, XENSIM_PAGE_SIZE);
@@ -357,13 +334,10 @@ SIM_TEST(copy_both_directions)
     CHECK_INT_EQ(xensim_count_mappings(1), 0);  /* copies leave no mapping */
     CHECK_INT_EQ(xensim_end_access(d, (uint32_t)rs), 0);
     xengnttab_close(h);
-    xensim_domain_destroy(d);
 }
 
-SIM_TEST(copy_status_per_segment)
+SIM_DOMAIN_TEST(copy_status_per_segment, 8)
 {
-    struct xensim_domain *d = xensim_domain_create(1, 8);
-    REQUIRE(d);
     int64_t rw = xensim_grant_access(d, 0, 1, false);
     int64_t ro = xensim_grant_access(d, 0, 2, true);
     int64_t other = xensim_grant_access(d, 6, 3, false);
@@ -428,7 +402,6 @@ SIM_TEST(copy_status_per_segment)
     CHECK_INT_EQ(xengnttab_grant_copy(h, 1, &zero), 0);
     CHECK_INT_EQ(zero.status, GNTST_okay);
     xengnttab_close(h);
-    xensim_domain_destroy(d);
 }
 
 struct thread_arg {

@@ -88,9 +88,16 @@ static void *connect_thread(void *arg)
 
 enum death { DIE_SIGKILL, DIE_EXIT, DIE_THREAD_SIGKILL };
 
+struct backend_args {
+    const struct world *w;
+    enum death how;
+};
+
 /* Child: connects, writes its local port to `up`, then dies as told. */
-static void backend_main(const struct world *w, enum death how, int up, int down)
+static int backend_main(void *arg, int up, int down)
 {
+    const struct world *w = ((const struct backend_args *)arg)->w;
+    enum death how = ((const struct backend_args *)arg)->how;
     int rc;
     if (how == DIE_THREAD_SIGKILL) {
         /* Another thread does everything and exits; the process lives on
@@ -118,9 +125,27 @@ static void backend_main(const struct world *w, enum death how, int up, int down
     exit(0);                      /* DIE_EXIT: a clean exit, nothing closed */
 }
 
-static bool read_msg(int fd, void *buf, size_t len)
+/* Forks a backend that connects and dies as told (backend_main). */
+static bool backend_spawn(const struct world *w, enum death how, struct sim_child *c)
 {
-    return sim_readable(fd, 10000) && read(fd, buf, len) == (ssize_t)len;
+    struct backend_args a = {.w = w, .how = how};
+    return sim_fork(c, backend_main, &a);
+}
+
+/* The guest and a backend connected to it that waits to be killed; what
+ * it sent ({0, its local port} when it connected) in msg. */
+static bool world_with_backend(struct world *w, struct sim_child *c, int msg[2])
+{
+    msg[0] = msg[1] = -1;
+    return world_make(w) && backend_spawn(w, DIE_SIGKILL, c) &&
+           sim_read_msg(c->up, msg, 2 * sizeof(int));
+}
+
+/* Closes our pipe ends and frees the guest. */
+static void child_done(struct sim_child *c, struct world *w)
+{
+    sim_child_close(c);
+    xensim_domain_destroy(w->d);
 }
 
 static void check_status(uint16_t domid, uint32_t port, int state, uint16_t rdom, uint32_t rport)
@@ -175,12 +200,7 @@ static void check_released_and_rebind(const struct world *w, int lp)
     CHECK_INT_EQ(lp2, lp);
     check_status(GUEST, (uint32_t)w->gp, XENSIM_EVTCHN_INTERDOMAIN, 0, (uint32_t)lp2);
     /* One event, the one Xen raises at bind time for what was lost. */
-    CHECK(sim_readable(xenevtchn_fd(xce), 5000));
-    CHECK_INT_EQ(xenevtchn_pending(xce), lp2);
-    errno = 0;
-    CHECK_INT_EQ(xenevtchn_pending(xce), -1);
-    CHECK_INT_EQ(errno, EAGAIN);
-    CHECK_INT_EQ(xenevtchn_unmask(xce, (evtchn_port_t)lp2), 0);
+    sim_check_one_event(xce, lp2);
     CHECK_INT_EQ(xensim_evtchn_notify(w->d, (uint32_t)w->gp), 0);
     CHECK(sim_readable(xenevtchn_fd(xce), 5000));
     CHECK_INT_EQ(xenevtchn_pending(xce), lp2);
@@ -214,24 +234,14 @@ static void backend_dies(enum death how)
 {
     struct world w;
     REQUIRE(world_make(&w));
-    int up[2], down[2];
-    REQUIRE(pipe(up) == 0 && pipe(down) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(up[0]);
-        close(down[1]);
-        backend_main(&w, how, up[1], down[0]);
-    }
-    close(up[1]);
-    close(down[0]);
+    struct sim_child c;
+    REQUIRE(backend_spawn(&w, how, &c));
     int msg[2] = {-1, -1};
-    if (!read_msg(up[0], msg, sizeof(msg)) || msg[0] != 0) {
+    if (!sim_read_msg(c.up, msg, sizeof(msg)) || msg[0] != 0) {
         CHECK_INT_EQ(msg[0], 0);   /* the backend failed to connect */
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        xensim_domain_destroy(w.d);
+        kill(c.pid, SIGKILL);
+        waitpid(c.pid, NULL, 0);
+        child_done(&c, &w);
         return;
     }
     int lp = msg[1];
@@ -240,17 +250,17 @@ static void backend_dies(enum death how)
         /* The connecting thread is gone; the handle lives with the process. */
         CHECK_INT_EQ(xensim_evtchn_notify(w.d, (uint32_t)w.gp), 0);
         int got = -1;
-        CHECK(read_msg(up[0], &got, sizeof(got)));
+        CHECK(sim_read_msg(c.up, &got, sizeof(got)));
         CHECK_INT_EQ(got, lp);
     }
     check_connected(&w, lp);
 
     int status = -1;
     if (how == DIE_EXIT)
-        CHECK_INT_EQ(write(down[1], "x", 1), 1);
+        CHECK_INT_EQ(write(c.down, "x", 1), 1);
     else
-        CHECK_INT_EQ(kill(pid, SIGKILL), 0);
-    CHECK_INT_EQ(waitpid(pid, &status, 0), pid);
+        CHECK_INT_EQ(kill(c.pid, SIGKILL), 0);
+    CHECK_INT_EQ(waitpid(c.pid, &status, 0), c.pid);
     if (how == DIE_EXIT) {
         CHECK(WIFEXITED(status));
         CHECK_INT_EQ(WEXITSTATUS(status), 0);
@@ -259,9 +269,7 @@ static void backend_dies(enum death how)
         CHECK_INT_EQ(WTERMSIG(status), SIGKILL);
     }
     check_released_and_rebind(&w, lp);
-    close(up[0]);
-    close(down[1]);
-    xensim_domain_destroy(w.d);
+    child_done(&c, &w);
 }
 
 SIM_TEST(sigkilled_backend_releases_ports_and_mappings)
@@ -334,30 +342,16 @@ SIM_TEST(first_observation_after_death_sees_it)
 {
     for (int o = 0; o < O_COUNT; o++) {
         struct world w;
-        REQUIRE(world_make(&w));
-        int up[2], down[2];
-        REQUIRE(pipe(up) == 0 && pipe(down) == 0);
-        fflush(stdout);
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            close(up[0]);
-            close(down[1]);
-            backend_main(&w, DIE_SIGKILL, up[1], down[0]);
-        }
-        close(up[1]);
-        close(down[0]);
-        int msg[2] = {-1, -1};
-        CHECK(read_msg(up[0], msg, sizeof(msg)));
+        struct sim_child c;
+        int msg[2];
+        REQUIRE(world_with_backend(&w, &c, msg));
         CHECK_INT_EQ(msg[0], 0);
         CHECK_INT_EQ(msg[1], 1);
         int status = -1;
-        CHECK_INT_EQ(kill(pid, SIGKILL), 0);
-        CHECK_INT_EQ(waitpid(pid, &status, 0), pid);
+        CHECK_INT_EQ(kill(c.pid, SIGKILL), 0);
+        CHECK_INT_EQ(waitpid(c.pid, &status, 0), c.pid);
         observe_first(&w, (enum observer)o, msg[1]);
-        close(up[0]);
-        close(down[1]);
-        xensim_domain_destroy(w.d);
+        child_done(&c, &w);
         CHECK_INT_EQ(xensim_count_bound_ports(0), 0);
     }
 }
@@ -369,21 +363,9 @@ SIM_TEST(first_observation_after_death_sees_it)
 SIM_TEST(killed_between_masking_and_sending)
 {
     struct world w;
-    REQUIRE(world_make(&w));
-    int up[2], down[2];
-    REQUIRE(pipe(up) == 0 && pipe(down) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(up[0]);
-        close(down[1]);
-        backend_main(&w, DIE_SIGKILL, up[1], down[0]);
-    }
-    close(up[1]);
-    close(down[0]);
-    int msg[2] = {-1, -1};
-    CHECK(read_msg(up[0], msg, sizeof(msg)));
+    struct sim_child c;
+    int msg[2];
+    REQUIRE(world_with_backend(&w, &c, msg));
     CHECK_INT_EQ(msg[0], 0);
     int lp = msg[1];
     REQUIRE(xs_lock() == 0);
@@ -394,8 +376,8 @@ SIM_TEST(killed_between_masking_and_sending)
     }
     xs_evt_put(dom0);
     xs_unlock();
-    CHECK_INT_EQ(kill(pid, SIGKILL), 0);
-    CHECK_INT_EQ(waitpid(pid, NULL, 0), pid);
+    CHECK_INT_EQ(kill(c.pid, SIGKILL), 0);
+    CHECK_INT_EQ(waitpid(c.pid, NULL, 0), c.pid);
 
     xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
     REQUIRE(xce);
@@ -406,9 +388,7 @@ SIM_TEST(killed_between_masking_and_sending)
     CHECK_INT_EQ(xensim_evtchn_pending(w.d), w.gp);
     CHECK_INT_EQ(xensim_evtchn_pending(w.d), -EAGAIN);
     CHECK_INT_EQ(xenevtchn_close(xce), 0);
-    close(up[0]);
-    close(down[1]);
-    xensim_domain_destroy(w.d);
+    child_done(&c, &w);
 }
 
 /* P connects and forks C, which shares P's event channel fd but not P's
@@ -450,8 +430,8 @@ SIM_TEST(forked_child_shares_channels_not_mappings)
     close(cup[1]);
     close(down[0]);
     int pmsg[3] = {-1, -1, -1}, cmsg[2] = {0, 0};
-    bool ok = read_msg(up[0], pmsg, sizeof(pmsg)) && pmsg[0] == 0 && pmsg[2] > 0 &&
-              read_msg(cup[0], cmsg, sizeof(cmsg));
+    bool ok = sim_read_msg(up[0], pmsg, sizeof(pmsg)) && pmsg[0] == 0 && pmsg[2] > 0 &&
+              sim_read_msg(cup[0], cmsg, sizeof(cmsg));
     if (!ok) {
         CHECK(ok);   /* P or C failed */
         if (pmsg[2] > 0)

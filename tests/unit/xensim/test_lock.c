@@ -10,8 +10,10 @@
 
 /* Child: takes the lock, breaks a derived counter as a holder killed
  * half-way through an update would, says so on `up`, then waits to die. */
-static void child_holds_lock(struct xensim_domain *d, int up)
+static int child_holds_lock(void *arg, int up, int down)
 {
+    struct xensim_domain *d = arg;
+    (void)down;
     if (xs_lock() != 0)
         _exit(20);
     d->evt->undelivered += 5;
@@ -34,26 +36,18 @@ static void holder_dies(bool waiter_blocked)
 {
     struct xensim_domain *d = xensim_domain_create(1, 1);
     REQUIRE(d);
-    int up[2];
-    REQUIRE(pipe(up) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(up[0]);
-        child_holds_lock(d, up[1]);
-    }
-    close(up[1]);
+    struct sim_child child;
+    REQUIRE(sim_fork(&child, child_holds_lock, d));
     char c = 0;
-    REQUIRE(sim_readable(up[0], 10000) && read(up[0], &c, 1) == 1 && c == 'L');
+    REQUIRE(sim_read_msg(child.up, &c, 1) && c == 'L');
     pthread_t t;
     if (waiter_blocked) {   /* a thread of ours waits on the futex meanwhile */
         REQUIRE(pthread_create(&t, NULL, lock_in_thread, NULL) == 0);
         usleep(100 * 1000);
     }
-    CHECK_INT_EQ(kill(pid, SIGKILL), 0);
+    CHECK_INT_EQ(kill(child.pid, SIGKILL), 0);
     int status = -1;
-    CHECK_INT_EQ(waitpid(pid, &status, 0), pid);
+    CHECK_INT_EQ(waitpid(child.pid, &status, 0), child.pid);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     if (waiter_blocked) {
         void *ret = (void *)-1;
@@ -73,7 +67,7 @@ static void holder_dies(bool waiter_blocked)
     CHECK(sim_readable(xenevtchn_fd(xce), 5000));
     CHECK_INT_EQ(xenevtchn_pending(xce), lp);
     CHECK_INT_EQ(xenevtchn_close(xce), 0);
-    close(up[0]);
+    sim_child_close(&child);
     xensim_domain_destroy(d);
 }
 
@@ -96,28 +90,29 @@ static uint32_t new_id(void)
     return id;
 }
 
+/* Child: takes an id and sends it up. */
+static int child_new_id(void *arg, int up, int down)
+{
+    (void)arg;
+    (void)down;
+    uint32_t id = new_id();
+    return write(up, &id, sizeof(id)) == sizeof(id) ? 0 : 1;
+}
+
 SIM_TEST(ids_are_unique_across_processes)
 {
     uint32_t a = new_id();
     CHECK_INT_EQ(a, 1);
-    int up[2];
-    REQUIRE(pipe(up) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        uint32_t id = new_id();
-        _exit(write(up[1], &id, sizeof(id)) == sizeof(id) ? 0 : 1);
-    }
+    struct sim_child c;
+    REQUIRE(sim_fork(&c, child_new_id, NULL));
     uint32_t child = 0;
-    CHECK(sim_readable(up[0], 10000) && read(up[0], &child, sizeof(child)) == sizeof(child));
+    CHECK(sim_read_msg(c.up, &child, sizeof(child)));
     int status = -1;
-    CHECK_INT_EQ(waitpid(pid, &status, 0), pid);
+    CHECK_INT_EQ(waitpid(c.pid, &status, 0), c.pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK_INT_EQ(child, 2);
     CHECK_INT_EQ(new_id(), 3);
-    close(up[0]);
-    close(up[1]);
+    sim_child_close(&c);
 }
 
 TAP_MAIN(holder_killed_inside_the_lock, waiter_wakes_when_the_holder_is_killed,

@@ -111,6 +111,54 @@ static bool dir_exists(const char *dir)
     return stat(dir, &st) == 0;
 }
 
+/* A private xenstored and one or two clients of it (xs_open: they reach it
+ * through XENSTORED_PATH, as any program would). */
+struct store {
+    struct xs_harness *h;
+    struct xs_handle *xs, *other;
+};
+
+static void store_stop(struct store *s)
+{
+    if (s->other)
+        xs_close(s->other);
+    if (s->xs)
+        xs_close(s->xs);
+    xs_harness_stop(s->h);
+}
+
+/* Starts the daemon, opens s->xs and, with two_clients, s->other. False
+ * (nothing left running) when any of it fails. */
+static bool store_start(struct store *s, bool two_clients)
+{
+    *s = (struct store){.h = xs_harness_start()};
+    if (!s->h)
+        return false;
+    s->xs = xs_open(0);
+    if (two_clients)
+        s->other = xs_open(0);
+    if (s->xs && (!two_clients || s->other))
+        return true;
+    store_stop(s);
+    return false;
+}
+
+/* STORE_TEST(name, two_clients) { ... }: the body runs with a private
+ * xenstored and its clients `xs` and (with two_clients) `other`, stopped
+ * after it. */
+#define STORE_TEST(name, two_clients)                                       \
+    static void name##_body(struct xs_handle *xs,                           \
+                            struct xs_handle *other __attribute__((unused))); \
+    TEST(name)                                                              \
+    {                                                                       \
+        struct store st;                                                    \
+        REQUIRE(store_start(&st, (two_clients)));                           \
+        name##_body(st.xs, st.other);                                       \
+        store_stop(&st);                                                    \
+    }                                                                       \
+    static void name##_body(struct xs_handle *xs,                           \
+                            struct xs_handle *other __attribute__((unused)))
+
 TEST(starts_fast_with_dom0_nodes)
 {
     enum { N = 5 };
@@ -150,20 +198,12 @@ TEST(starts_fast_with_dom0_nodes)
     CHECK(total / N < 1000 * 1000);    /* notes: ~20 ms; room for loaded CI */
 }
 
-TEST(read_write_directory_rm)
+STORE_TEST(read_write_directory_rm, false)
 {
-    struct xs_harness *h = xs_harness_start();
-    struct xs_handle *xs;
     unsigned int n = 0;
     char **dir;
     bool seen_a = false, seen_b = false;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    if (!xs) {
-        xs_harness_stop(h);
-        REQUIRE(xs);
-    }
     CHECK(put(xs, "/test/a", "alpha"));
     CHECK(put(xs, "/test/b", ""));
     CHECK(read_is(xs, "/test/a", "alpha"));
@@ -184,56 +224,23 @@ TEST(read_write_directory_rm)
     errno = 0;
     CHECK(xs_read(xs, XBT_NULL, "/test/a", &n) == NULL);
     CHECK_INT_EQ(errno, ENOENT);
-
-    xs_close(xs);
-    xs_harness_stop(h);
 }
 
-TEST(watch_fires)
+STORE_TEST(watch_fires, true)
 {
-    struct xs_harness *h = xs_harness_start();
-    struct xs_handle *xs, *writer;
-
-    REQUIRE(h);
-    xs = xs_open(0);
-    writer = xs_open(0);
-    if (!xs || !writer) {
-        if (xs)
-            xs_close(xs);
-        if (writer)
-            xs_close(writer);
-        xs_harness_stop(h);
-        REQUIRE(false);
-    }
     CHECK(xs_watch(xs, "/w", "tok"));
     CHECK(wait_event(xs, "/w", "tok"));          /* fires when set */
-    CHECK(put(writer, "/w/leaf", "1"));
+    CHECK(put(other, "/w/leaf", "1"));
     CHECK(wait_event(xs, "/w/leaf", "tok"));     /* children fire too */
     CHECK(xs_unwatch(xs, "/w", "tok"));
-    xs_close(writer);
-    xs_close(xs);
-    xs_harness_stop(h);
 }
 
-TEST(transaction_conflict_then_success)
+STORE_TEST(transaction_conflict_then_success, true)
 {
-    struct xs_harness *h = xs_harness_start();
-    struct xs_handle *xs, *other;
     xs_transaction_t t;
     unsigned int len;
     char *v;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    other = xs_open(0);
-    if (!xs || !other) {
-        if (xs)
-            xs_close(xs);
-        if (other)
-            xs_close(other);
-        xs_harness_stop(h);
-        REQUIRE(false);
-    }
     CHECK(put(xs, "/tx", "0"));
 
     t = xs_transaction_start(xs);
@@ -256,16 +263,10 @@ TEST(transaction_conflict_then_success)
     CHECK(xs_write(xs, t, "/tx", "mine", 4));
     CHECK(xs_transaction_end(xs, t, false));
     CHECK(read_is(xs, "/tx", "mine"));
-
-    xs_close(other);
-    xs_close(xs);
-    xs_harness_stop(h);
 }
 
-TEST(permissions_set_get)
+STORE_TEST(permissions_set_get, false)
 {
-    struct xs_harness *h = xs_harness_start();
-    struct xs_handle *xs;
     struct xs_permissions set[2] = {
         {.id = 0, .perms = XS_PERM_NONE},
         {.id = 5, .perms = XS_PERM_READ},
@@ -273,12 +274,6 @@ TEST(permissions_set_get)
     struct xs_permissions *got;
     unsigned int n = 0;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    if (!xs) {
-        xs_harness_stop(h);
-        REQUIRE(xs);
-    }
     CHECK(put(xs, "/perm", "x"));
     CHECK(xs_set_permissions(xs, XBT_NULL, "/perm", set, 2));
     got = xs_get_permissions(xs, XBT_NULL, "/perm", &n);
@@ -291,63 +286,34 @@ TEST(permissions_set_get)
         CHECK_INT_EQ(got[1].perms, XS_PERM_READ);
     }
     free(got);
-    xs_close(xs);
-    xs_harness_stop(h);
 }
 
-TEST(domain_path)
+STORE_TEST(domain_path, false)
 {
-    struct xs_harness *h = xs_harness_start();
-    struct xs_handle *xs;
     char *p;
 
-    REQUIRE(h);
-    xs = xs_open(0);
-    if (!xs) {
-        xs_harness_stop(h);
-        REQUIRE(xs);
-    }
     p = xs_get_domain_path(xs, 5);
     CHECK_STR_EQ(p, "/local/domain/5");
     free(p);
-    xs_close(xs);
-    xs_harness_stop(h);
 }
 
-TEST(introduce_release_fire_watches)
+STORE_TEST(introduce_release_fire_watches, true)
 {
-    struct xs_harness *h = xs_harness_start();
-    struct xs_handle *xs, *tool;
-
-    REQUIRE(h);
-    xs = xs_open(0);
-    tool = xs_open(0);
-    if (!xs || !tool) {
-        if (xs)
-            xs_close(xs);
-        if (tool)
-            xs_close(tool);
-        xs_harness_stop(h);
-        REQUIRE(false);
-    }
+    /* `other` plays the toolstack. */
     /* One watch at a time so each initial event is drained for sure. */
     CHECK(xs_watch(xs, "@introduceDomain", "intro"));
     CHECK(wait_event(xs, "@introduceDomain", "intro"));
     CHECK(xs_watch(xs, "@releaseDomain", "rel"));
     CHECK(wait_event(xs, "@releaseDomain", "rel"));
 
-    CHECK(!xs_is_domain_introduced(tool, 5));
-    CHECK(xs_introduce_domain(tool, 5, 0x1234, 7));
+    CHECK(!xs_is_domain_introduced(other, 5));
+    CHECK(xs_introduce_domain(other, 5, 0x1234, 7));
     CHECK(wait_event(xs, "@introduceDomain", "intro"));
-    CHECK(xs_is_domain_introduced(tool, 5));
+    CHECK(xs_is_domain_introduced(other, 5));
 
-    CHECK(xs_release_domain(tool, 5));
+    CHECK(xs_release_domain(other, 5));
     CHECK(wait_event(xs, "@releaseDomain", "rel"));
-    CHECK(!xs_is_domain_introduced(tool, 5));
-
-    xs_close(tool);
-    xs_close(xs);
-    xs_harness_stop(h);
+    CHECK(!xs_is_domain_introduced(other, 5));
 }
 
 TEST(two_instances_isolated)
@@ -419,15 +385,25 @@ TEST(children_inherit_socket)
     xs_harness_stop(h);
 }
 
-TEST(stop_leaves_nothing)
+/* A daemon started, its pid and directory noted (they outlive h). */
+static struct xs_harness *start_noted(pid_t *pid, char dir[64])
 {
     struct xs_harness *h = xs_harness_start();
+
+    if (h) {
+        *pid = xs_harness_pid(h);
+        snprintf(dir, 64, "%s", xs_harness_dir(h));
+    }
+    return h;
+}
+
+TEST(stop_leaves_nothing)
+{
     char dir[64];
     pid_t pid;
+    struct xs_harness *h = start_noted(&pid, dir);
 
     REQUIRE(h);
-    pid = xs_harness_pid(h);
-    snprintf(dir, sizeof(dir), "%s", xs_harness_dir(h));
     CHECK(pid > 0);
     CHECK(dir_exists(dir));
     xs_harness_stop(h);
@@ -439,13 +415,11 @@ TEST(stop_leaves_nothing)
 /* A daemon that died under a test: stop still reaps and cleans up. */
 TEST(stop_after_daemon_died)
 {
-    struct xs_harness *h = xs_harness_start();
     char dir[64];
     pid_t pid;
+    struct xs_harness *h = start_noted(&pid, dir);
 
     REQUIRE(h);
-    pid = xs_harness_pid(h);
-    snprintf(dir, sizeof(dir), "%s", xs_harness_dir(h));
     CHECK(kill(pid, SIGKILL) == 0);
     usleep(20 * 1000);
     xs_harness_stop(h);                 /* reports the death on stderr */

@@ -154,3 +154,10 @@ void fakesys_remove(struct fakesys *fs)
         fprintf(stderr, "# cannot remove %s: %s\n", fs->root, strerror(errno));
     fs->root[0] = '\0';
 }
+
+int fakesys_add_held(const struct fakesys *fs, const char *hctl, int type, const char *sg,
+                     const char *drv, const char *cls, const char *const *names)
+{
+    int r = fakesys_add_device(fs, hctl, type, sg, NULL, 0);
+    return r < 0 ? r : fakesys_bind(fs, hctl, drv, cls, names);
+}

@@ -32,6 +32,10 @@ int fakesys_symlink(const struct fakesys *fs, const char *target, const char *re
  * per entry of the NULL-terminated names ("scsi_tape", {"st0", "nst0"}). */
 int fakesys_bind(const struct fakesys *fs, const char *hctl, const char *drv, const char *cls,
                  const char *const *names);
+/* A device (no VPD file) that upper-level driver drv holds: fakesys_add_device
+ * then fakesys_bind. */
+int fakesys_add_held(const struct fakesys *fs, const char *hctl, int type, const char *sg,
+                     const char *drv, const char *cls, const char *const *names);
 /* Removes the whole tree. */
 void fakesys_remove(struct fakesys *fs);
 
