@@ -141,9 +141,13 @@ static void pay(struct owed *o, int from, bool locked)
         return;
     if (!locked && xs_lock() < 0)
         return;
+    /* Still masked for this event unless its owner unmasked meanwhile
+     * without having read it: either way it is owed, so it stays queued. */
     struct xs_port *p = &o->evt->ports[o->port];
-    if (p->state != XS_PORT_FREE && p->owner == o->owner && p->masked)
+    if (p->state != XS_PORT_FREE && p->owner == o->owner) {
         set_undelivered(o->evt, p, true);
+        p->masked = 1;
+    }
     if (!locked)
         xs_unlock();
 }
