@@ -7,7 +7,10 @@
  * poll readable and reads inline. No syscall per command of its own; sg
  * copies data between our buffers and its pages inside those writes and
  * reads. One read at a time: a second would wake with the first and,
- * finding nothing, be handed to a kernel worker thread.
+ * finding nothing, be handed to a kernel worker thread. Where io_uring
+ * answers that read with EAGAIN instead of polling first (Debian 12's 6.1:
+ * sg files lack FMODE_NOWAIT), a poll is queued instead, and when it fires
+ * every completion ready is read with read().
  *
  * A command is finished once two things are known: its write's CQE came
  * (sg no longer reads its header or data), and its result (its completion
@@ -142,6 +145,19 @@ static void sg_close(struct lun *l)
     free(lun);
 }
 
+/* Makes lun->done a request for "any completed command". sg takes the
+ * pack_id from a v3 header only if the header says v3 by a negative
+ * second int (dxfer_direction; it is sg_header.reply_len in the old
+ * format): with 0 there it would read the old format's pack_id field and
+ * wait for command 0 alone. */
+static void ask_any(struct sg_lun *lun)
+{
+    memset(&lun->done, 0, sizeof(lun->done));
+    lun->done.interface_id = 'S';
+    lun->done.dxfer_direction = SG_DXFER_NONE;
+    lun->done.pack_id = -1;
+}
+
 /* Keeps the read of the next completion queued while commands are in
  * flight (and only then: close() comes when none is). */
 static void arm_read(struct sg_lun *lun, struct io_uring *ring)
@@ -151,9 +167,7 @@ static void arm_read(struct sg_lun *lun, struct io_uring *ring)
     struct io_uring_sqe *sqe = lun_get_sqe(ring);
     if (!sqe)
         return;   /* retried at the next submission or completion */
-    memset(&lun->done, 0, sizeof(lun->done));
-    lun->done.interface_id = 'S';
-    lun->done.pack_id = -1;   /* any completed command */
+    ask_any(lun);
     if (lun->poll_then_read)
         io_uring_prep_poll_add(sqe, lun->fd, POLLIN);
     else
@@ -244,37 +258,60 @@ static void fail_inflight(struct sg_lun *lun)
     }
 }
 
-/* After a poll said readable: the read, as a syscall. Its result as a
- * read CQE's res. */
-static int read_now(struct sg_lun *lun)
+/* Commands still waiting for their completion. */
+static unsigned awaiting(const struct sg_lun *lun)
 {
-    ssize_t n;
-    do
-        n = read(lun->fd, &lun->done, sizeof(lun->done));
-    while (n < 0 && errno == EINTR);
-    return n < 0 ? -errno : (int)n;
+    unsigned n = 0;
+    for (int i = 0; i < SG_PACKID_SLOTS; i++)
+        n += lun->cmds[i] && !priv_of(lun->cmds[i])->has_result;
+    return n;
 }
 
-/* The read's CQE: a completion, the read cancelled, or the device failing. */
-static void sg_event(struct lun *l, const struct io_uring_cqe *cqe, struct io_uring *ring)
+/* One read's outcome (bytes, or -errno). false when reading on is useless. */
+static bool read_result(struct sg_lun *lun, int res)
 {
-    struct sg_lun *lun = sg_lun_of(l);
-    lun->read_armed = false;
-    int res = cqe->res;
-    if (lun->poll_then_read && res > 0)
-        res = read_now(lun);
     if (res == (int)sizeof(lun->done)) {
         reaped(lun);
-    } else if (res > 0) {
+        return true;
+    }
+    if (res > 0) {
         log_err("sg read: %d bytes, not a header", res);
-    } else if (res == -EAGAIN && !lun->poll_then_read) {
+        return true;
+    }
+    if (res == -EAGAIN && !lun->poll_then_read) {
+        /* Debian 12's 6.1: no FMODE_NOWAIT on sg, so io_uring does not
+         * poll before reading. */
         log_info("sg: io_uring does not wait to read this device; polling it instead");
         lun->poll_then_read = true;
-    } else if (res != -ECANCELED && res != -EAGAIN && res != -EINTR) {
+        return false;
+    }
+    if (res != -ECANCELED && res != -EAGAIN && res != -EINTR) {
         /* A read error or end of file leaves the fate of every command in
          * flight unknown. */
         log_err("sg read: %s", res < 0 ? strerror(-res) : "end of file");
         fail_inflight(lun);
+    }
+    return false;
+}
+
+/* The read's CQE (a completion, the read cancelled, the device failing),
+ * or the poll's: then every completion ready is read, one read() each. */
+static void sg_event(struct lun *l, const struct io_uring_cqe *cqe, struct io_uring *ring)
+{
+    struct sg_lun *lun = sg_lun_of(l);
+    lun->read_armed = false;
+    if (lun->poll_then_read && cqe->res > 0) {
+        bool more = true;
+        while (more && awaiting(lun) > 0) {
+            ssize_t n;
+            ask_any(lun);
+            do
+                n = read(lun->fd, &lun->done, sizeof(lun->done));
+            while (n < 0 && errno == EINTR);
+            more = read_result(lun, n < 0 ? -errno : (int)n);
+        }
+    } else {
+        read_result(lun, cqe->res);
     }
     finish_ready(lun, NULL);
     arm_read(lun, ring);

@@ -465,6 +465,40 @@ static struct io_uring_sqe *last_sqe(void)
     return &ring.sq.sqes[(ring.sq.sqe_tail - 1) & ring.sq.ring_mask];
 }
 
+/* The pack_id a read() of buf asks sg for, as sg parses it
+ * (get_sg_io_pack_id in Linux's drivers/scsi/sg.c, with FORCE_PACK_ID): a
+ * v3 header only if its second int (the old format's reply_len) is
+ * negative, else the old format's pack_id field. */
+static int sg_requested_pack_id(const void *buf, size_t count)
+{
+    struct sg_header old;
+    if (count < sizeof(old))
+        return -1;
+    memcpy(&old, buf, sizeof(old));
+    if (old.reply_len >= 0)
+        return old.pack_id;
+    if (count < sizeof(struct sg_io_hdr))
+        return -1;
+    return ((const struct sg_io_hdr *)buf)->pack_id;
+}
+
+/* The queued read asks sg for any completed command (pack_id -1), read as
+ * sg reads it: a header sg took for the old format would name command 0
+ * alone, and every later command would wait for ever. */
+TEST(the_read_asks_sg_for_any_command)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    struct lun_cmd cmd = inquiry_cmd(buf, &iov);
+    REQUIRE(world_up(8) == 0);
+    CHECK_INT_EQ(lun->ops->start(lun, &cmd, &ring), LUN_PENDING);
+    struct io_uring_sqe *rd = last_sqe();
+    REQUIRE(rd->opcode == IORING_OP_READ);
+    CHECK_INT_EQ(rd->len, sizeof(struct sg_io_hdr));
+    CHECK_INT_EQ(sg_requested_pack_id((const void *)(uintptr_t)rd->addr, rd->len), -1);
+    world_down();
+}
+
 /* A kernel whose io_uring answers a read of an O_NONBLOCK file with EAGAIN
  * instead of waiting: the handler then polls and reads, and commands still
  * complete. */
@@ -647,6 +681,7 @@ TAP_MAIN(claims_sg_pdevs_only, open_errors, inquiry_through_fake_sg,
          completions_in_any_order_reach_their_commands, stray_completions_are_ignored,
          a_failing_device_fails_what_is_in_flight,
          a_refused_command_fails_and_frees_its_pack_id, a_refused_command_does_not_wait_for_others,
-         eagain_from_io_uring_falls_back_to_poll_and_read, sixteen_in_flight_then_busy,
+         the_read_asks_sg_for_any_command, eagain_from_io_uring_falls_back_to_poll_and_read,
+         sixteen_in_flight_then_busy,
          completed_commands_free_their_pack_ids, unbuildable_command_fails_without_io,
          reset_and_close, real_device_inquiry)
