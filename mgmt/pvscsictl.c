@@ -309,9 +309,9 @@ static void cmd_stats(struct ctl *c, char **argv)
     if (c->json) {
         print_json(st);
     } else {
-        struct table t = {.ncols = 15};
+        struct table t = {.ncols = 16};
         add_row(&t, "VM", "DOMID", "DEVID", "REQUESTS", "BYTES", "CHECK_COND", "XPORT_ERR",
-                "OTHER", "IN_FLIGHT", "REQ/S", "MB/S", "P50", "P99", "P99.9", "");
+                "OTHER", "DENIED", "IN_FLIGHT", "REQ/S", "MB/S", "P50", "P99", "P99.9", "");
         for (size_t i = 0; i < json_object_array_length(st); i++) {
             struct json_object *r = json_object_array_get_idx(st, i);
             struct json_object *rec = json_object_object_get(r, "recent");
@@ -333,8 +333,8 @@ static void cmd_stats(struct ctl *c, char **argv)
             add_row(&t, field(r, "VM_name")[0] ? field(r, "VM_name") : "-", field(r, "domid"),
                     field(r, "devid"), field(r, "requests"), field(r, "bytes"),
                     field(r, "check_conditions"), field(r, "transport_errors"),
-                    field(r, "other_status"), field(r, "in_flight"), rps, mbs, p50, p99, p999,
-                    "");
+                    field(r, "other_status"), field(r, "denied"), field(r, "in_flight"), rps, mbs,
+                    p50, p99, p999, "");
         }
         print_table(&t);
     }
