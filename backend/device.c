@@ -63,7 +63,7 @@ static int open_lun(struct device *d, const char *dir, unsigned index, struct vs
         struct lun_params params = lun_params_of(d->env->cfg);
         params.finished = dispatch_cmd_finished;
         /* What the policy's log lines call the LUN. */
-        char name[96];
+        char name[128];
         snprintf(name, sizeof(name), "%s: %s (dev-%u, %s)", d->name, vstr, index, pdev);
         r = lun_open_pdev(d->env->cfg, pdev, &params, name, out, err, sizeof(err));
         if (r == 0) {

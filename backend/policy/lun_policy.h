@@ -35,7 +35,7 @@ struct lun_policy {
     uint8_t op_rule[256];         /* enum policy_rule, from the options */
     uint8_t table[256];           /* enum policy_verdict per opcode */
     uint64_t logged[4];           /* opcodes refused and logged already */
-    char name[64];                /* the LUN in log lines */
+    char name[128];               /* the LUN in log lines */
 };
 
 /* A decision with its reason. */
