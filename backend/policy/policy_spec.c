@@ -144,57 +144,37 @@ static bool put(char *out, size_t len, size_t *pos, const char *s, size_t n)
     return true;
 }
 
-/* Walks the tokens after the first comma; policy options go to spec (if
- * given) and opts, the rest to handler. */
-static int split(const char *pdev, char *handler, size_t hlen, char *opts, size_t olen,
-                 struct policy_spec *spec, char *err, size_t err_len)
+int policy_split_pdev(const char *pdev, char *handler, size_t hlen, struct policy_spec *s,
+                      char *err, size_t err_len)
 {
     const char *comma = strchr(pdev, ',');
-    size_t hpos = 0, opos = 0;
+    size_t hpos = 0;
     if (hlen)
         handler[0] = '\0';
-    if (olen)
-        opts[0] = '\0';
     if (!put(handler, hlen, &hpos, pdev, comma ? (size_t)(comma - pdev) : strlen(pdev)))
-        return -ENAMETOOLONG;
+        goto too_long;
+    /* The tokens after the first comma: policy options to s, the rest
+     * stay with the handler's p-dev. */
     for (const char *p = comma; p && *p;) {
-        p++;   /* past the comma */
+        p++;
         const char *end = strchr(p, ',');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char tok[TOKEN_MAX];
         if (n >= sizeof(tok))
-            return -ENAMETOOLONG;
+            goto too_long;
         memcpy(tok, p, n);
         tok[n] = '\0';
         if (policy_is_option(tok)) {
-            if (spec) {
-                int r = apply_token(spec, tok, err, err_len);
-                if (r < 0)
-                    return r;
-            }
-            if (olen && ((opos && !put(opts, olen, &opos, ",", 1)) ||
-                         !put(opts, olen, &opos, p, n)))
-                return -ENAMETOOLONG;
+            int r = apply_token(s, tok, err, err_len);
+            if (r < 0)
+                return r;
         } else if (!put(handler, hlen, &hpos, ",", 1) || !put(handler, hlen, &hpos, p, n)) {
-            return -ENAMETOOLONG;
+            goto too_long;
         }
         p = end;
     }
     return 0;
-}
-
-int policy_split_pdev(const char *pdev, char *handler_pdev, size_t len, struct policy_spec *s,
-                      char *err, size_t err_len)
-{
-    int r = split(pdev, handler_pdev, len, NULL, 0, s, err, err_len);
-    if (r == -ENAMETOOLONG)
-        snprintf(err, err_len, "p-dev \"%.64s...\" too long", pdev);
-    return r;
-}
-
-void policy_pdev_options(const char *pdev, char *out, size_t len)
-{
-    char handler[4096];
-    if (split(pdev, handler, sizeof(handler), out, len, NULL, NULL, 0) < 0 && len)
-        out[0] = '\0';
+too_long:
+    snprintf(err, err_len, "p-dev \"%.64s...\" too long", pdev);
+    return -ENAMETOOLONG;
 }

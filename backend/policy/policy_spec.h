@@ -48,8 +48,4 @@ int policy_spec_apply(struct policy_spec *s, const char *options, char *err, siz
 int policy_split_pdev(const char *pdev, char *handler_pdev, size_t len, struct policy_spec *s,
                       char *err, size_t err_len);
 
-/* The policy options of a p-dev (the tokens policy_split_pdev removes),
- * comma-separated, "" when none: what the management API shows. */
-void policy_pdev_options(const char *pdev, char *out, size_t len);
-
 #endif

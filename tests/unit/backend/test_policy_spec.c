@@ -90,18 +90,5 @@ TEST(split_pdev_keeps_handler_options_in_order)
     CHECK_INT_EQ(policy_split_pdev("2:0:1:0,ro", h, 6, &s, err, sizeof(err)), -ENAMETOOLONG);
 }
 
-TEST(pdev_options_for_display)
-{
-    char o[64];
-    policy_pdev_options("2:0:1:0,ro,allow=firmware", o, sizeof(o));
-    CHECK_STR_EQ(o, "ro,allow=firmware");
-    policy_pdev_options("file:/x,shared,deny=0x35,rw", o, sizeof(o));
-    CHECK_STR_EQ(o, "deny=0x35,rw");
-    policy_pdev_options("2:0:1:0", o, sizeof(o));
-    CHECK_STR_EQ(o, "");
-    policy_pdev_options("2:0:1:0,ro,allow=firmware", o, 5);   /* does not fit */
-    CHECK_STR_EQ(o, "");
-}
-
 TAP_MAIN(empty_spec_says_nothing, options_apply_left_to_right, bad_options_are_refused_by_name,
-         split_pdev_keeps_handler_options_in_order, pdev_options_for_display)
+         split_pdev_keeps_handler_options_in_order)
