@@ -188,6 +188,10 @@ if [ -n "$RT" ]; then
     else pass "$BE: writing the read-only tape fails ($(head -1 /tmp/dd.err))"; fi
     mt weof 2>/dev/null && fail "$BE: mt weof on the read-only tape succeeded" ||
         pass "$BE: mt weof on the read-only tape fails"
+    # past st: a WRITE(6) of one 512-byte variable record through sg
+    dd if=/dev/zero of=/tmp/z512 bs=512 count=1 2>/dev/null
+    refused "$BE: sg_raw WRITE(6) to the read-only tape" "Write protected" \
+        sg_raw -v -s 512 -i /tmp/z512 "/dev/$(ls "$d3/scsi_generic")" 0a 00 00 02 00 00
     if mt rewind && dd if="$T" of=/tmp/x bs=512 2>/dev/null && cmp -s /tmp/f512 /tmp/x; then
         pass "$BE: the read-only tape reads: TAPE0001's first file is intact"
     else fail "$BE: reading the read-only tape"; fi
