@@ -77,12 +77,13 @@ wait_guest domUtape "XU: TAPE-DONE" 900
 # --policy ro; the guest's st must report it write-protected
 U=$(pvscsictl vscsi-list domUtape | awk -v p="$TAPE" '$4 == p {print $NF}')
 if [ -n "$U" ] && ctl vscsi-detach "$U"; then
-    # retried while the detach is under way (the device reconfiguring)
-    i=0; until ctl --policy ro vscsi-attach domUtape "$TAPE" 0:0:0:3; do
-        [ $i -ge 20 ] && break; sleep 1; i=$((i + 1))
+    # the tape stays assigned until the guest has let the LUN go (Closed)
+    i=0; while pvscsictl vscsi-list domUtape | awk -v p="$TAPE" '$4 == p {f=1} END {exit !f}'; do
+        [ $i -ge 300 ] && break; sleep 1; i=$((i + 1))
     done
-    [ $i -lt 20 ] && pass "tape hot-added again read-only: pvscsictl --policy ro vscsi-attach domUtape $TAPE 0:0:0:3" ||
-        fail "pvscsictl --policy ro vscsi-attach of the tape"
+    say "the tape LUN left domUtape after $i s"
+    if ctl --policy ro vscsi-attach domUtape "$TAPE" 0:0:0:3; then pass "tape hot-added again read-only: pvscsictl --policy ro vscsi-attach domUtape $TAPE 0:0:0:3"
+    else fail "pvscsictl --policy ro vscsi-attach of the tape"; fi
     wait_guest domUtape "XU: RO-TAPE-DONE" 300
     n=$(grep -c "(opcode 0x0a) refused: the LUN is read-only" "$PLOG")
     [ "$n" = 1 ] && pass "pvscsid logged the refused tape WRITE once" ||
