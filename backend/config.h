@@ -9,6 +9,7 @@
 #define PVSCSID_DEFAULT_STOP_TIMEOUT_S 60
 
 struct autoattach_rule;
+struct lun_policy_rule;
 
 enum datapath_mode {
     DATAPATH_COPY,   /* grant copy into per-slot buffers (default) */
@@ -34,6 +35,7 @@ struct pvscsid_config {
     const char *mgmt_tcp;        /* "host:port" for TCP too; NULL: Unix socket only */
     const char *mgmt_password_file;
     struct autoattach_rule *autoattach;   /* [vm:<name>] sections */
+    struct lun_policy_rule *lun_policies; /* [lun:<p-dev>] sections (policy_rules.h) */
 };
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "autoattach.h"
 #include "config_file.h"
+#include "policy_rules.h"
 #include "request.h"
 
 /* Strings taken from the file live until config_file_free(). */
@@ -39,6 +40,7 @@ void config_file_free(void)
 void config_file_release(struct pvscsid_config *cfg)
 {
     autoattach_free(&cfg->autoattach);
+    lun_policy_rules_free(&cfg->lun_policies);
     config_file_free();
 }
 
@@ -110,6 +112,14 @@ static bool apply(struct load *l, const char *section, const char *key, const ch
     }
     if (!strncmp(section, "vm:", 3) && !strcmp(key, "lun"))
         return autoattach_add(&c->autoattach, section + 3, v) == 0;
+    if (!strncmp(section, "lun:", 4) && !strcmp(key, "policy")) {
+        char why[160];
+        if (lun_policy_rule_add(&c->lun_policies, section + 4, v, why, sizeof(why)) == 0)
+            return true;
+        snprintf(l->err, l->err_len, "[%s] policy = \"%s\": %s", section, v, why);
+        l->failed = true;
+        return false;
+    }
     if (!strcmp(section, "mgmt")) {
         if (!strcmp(key, "enabled") && boolean(v, &c->mgmt))
             ;

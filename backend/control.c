@@ -213,7 +213,7 @@ static int stats_hook(void *opaque, struct mgmt_ring_stats *out, size_t max)
                 .domid = d->domid, .devid = d->devid, .requests = st.requests,
                 .bytes = st.bytes, .good = st.good, .check_conditions = st.check_condition,
                 .other_status = st.other_status, .transport_errors = st.transport_errors,
-                .in_flight = inflight, .latency_sum_ns = st.latency_sum_ns};
+                .denied = st.denied, .in_flight = inflight, .latency_sum_ns = st.latency_sum_ns};
             memcpy(out[n].latency, st.latency, sizeof(out[n].latency));
         }
         n++;

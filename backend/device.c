@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "hctl.h"
 #include "log.h"
+#include "lun_probe.h"
 #include "ring_state.h"
 #include "xenbus_state.h"
 #include "xsutil.h"
@@ -59,20 +60,17 @@ static int open_lun(struct device *d, const char *dir, unsigned index, struct vs
                vdev->lun > 0x3fff) {
         snprintf(err, sizeof(err), "bad v-dev \"%s\"", vstr);
     } else {
-        const struct lun_ops *ops = lun_ops_for_pdev(pdev);
-        if (!ops) {
-            snprintf(err, sizeof(err), "no handler for p-dev \"%s\"", pdev);
-            r = -ENODEV;
-        } else {
-            const struct lun_params params = {
-                .finished = dispatch_cmd_finished,
-                .block_size = d->env->cfg->block_size,
-                .sysfs_root = d->env->cfg->sysfs_root,
-                .cmd_timeout_ms = d->env->cfg->cmd_timeout_s * 1000u,
-            };
-            r = ops->open(pdev, &params, out, err, sizeof(err));
-            if (r == 0)
-                log_info("%s: dev-%u: %s as %s (%s)", d->name, index, pdev, vstr, ops->name);
+        struct lun_params params = lun_params_of(d->env->cfg);
+        params.finished = dispatch_cmd_finished;
+        /* What the policy's log lines call the LUN. */
+        char name[128];
+        snprintf(name, sizeof(name), "%s: %s (dev-%u, %s)", d->name, vstr, index, pdev);
+        r = lun_open_pdev(d->env->cfg, pdev, &params, name, out, err, sizeof(err));
+        if (r == 0) {
+            char policy[256];
+            lun_policy_describe(&(*out)->policy, policy, sizeof(policy));
+            log_info("%s: dev-%u: %s as %s (%s; policy: %s)", d->name, index, pdev, vstr,
+                     (*out)->ops->name, policy);
         }
     }
     if (r < 0)

@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "iov_buf.h"
 #include "log.h"
+#include "policy_hooks.h"
 #include "report_luns.h"
 #include "result.h"
 #include "tmf.h"
@@ -101,6 +102,7 @@ static void cmd_finish(struct slot *s)
         slot_release(s);
         return;
     }
+    lun_policy_answer(s->lun ? s->lun->lun : NULL, c);   /* policy/policy_hooks.h */
     /* A host-level failure (timeout, error, reset...) says nothing about
      * which bytes arrived: none are passed on. A CHECK CONDITION keeps the
      * device's residual (a tape's short block, ILI). */
@@ -141,6 +143,10 @@ static bool route_cdb(struct slot *s)
     c->host = XEN_VSCSIIF_RSLT_HOST_OK;
     c->sense_len = 0;
     c->residual = 0;
+    if (!s->emulated && lun_policy_refused(e->lun, c, s->req.data_len, &rs->stats.denied)) {
+        cmd_finish(s);   /* refused by the LUN's policy (policy/policy_hooks.h) */
+        return false;
+    }
     if (!s->emulated) {
         s->lun = e;
         e->inflight++;

@@ -18,6 +18,7 @@
 
 #include <liburing.h>
 
+#include "lun_policy.h"
 #include "wire.h"
 
 /* io_uring user_data of every SQE points at one of these; the worker looks
@@ -113,6 +114,9 @@ struct lun {
                                       1 tape, 5 CD/DVD, 8 changer...), -1 unknown */
     void (*finished)(struct lun_cmd *cmd);   /* lun_params.finished */
     struct uring_tag tag;          /* owned by the core (lun_user_data) */
+    /* Which commands reach the device (policy/lun_policy.h): set by the
+     * core once the LUN is open; zeroed (off) by the handler's calloc. */
+    struct lun_policy policy;
 };
 
 /* May cdb run a second time on lun without harm, e.g. because a restart

@@ -46,6 +46,7 @@ void ring_stats_snapshot(const struct ring_stats *st, struct ring_stats *out)
     out->check_condition = RING_COUNTER_GET(st->check_condition);
     out->other_status = RING_COUNTER_GET(st->other_status);
     out->transport_errors = RING_COUNTER_GET(st->transport_errors);
+    out->denied = RING_COUNTER_GET(st->denied);
     out->latency_sum_ns = RING_COUNTER_GET(st->latency_sum_ns);
     for (unsigned i = 0; i < RING_LAT_BUCKETS; i++)
         out->latency[i] = RING_COUNTER_GET(st->latency[i]);

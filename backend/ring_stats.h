@@ -4,7 +4,7 @@
  * a tape reports a filemark or a short block, not a failure; another SCSI
  * status such as BUSY or RESERVATION CONFLICT; a transport failure, i.e.
  * a host byte other than OK: no such LUN, timeout, abort, reset, a
- * rejected request) and a latency histogram with fixed log2 buckets.
+ * rejected request), the commands a LUN's policy refused, and a latency histogram with fixed log2 buckets.
  *
  * One writer (the ring's worker), readers on the management thread: the
  * counters are relaxed atomic loads and stores, never read-modify-write
@@ -24,6 +24,8 @@ struct ring_stats {
     uint64_t requests;          /* taken off the ring */
     uint64_t bytes;             /* data moved, both directions */
     uint64_t good, check_condition, other_status, transport_errors;
+    uint64_t denied;            /* refused by a LUN's command policy (also
+                                   counted as check_condition) */
     uint64_t latency_sum_ns;
     uint64_t latency[RING_LAT_BUCKETS];
 };

@@ -18,10 +18,32 @@ static const struct xsv_lun *find_lun(struct api_ctx *x, const char *uuid)
     return NULL;
 }
 
+/* The PSCSI of an "h:c:t:l" p-dev, with or without options after it
+ * ("2:0:1:0,ro"). */
 static const struct pscsi *pscsi_of_pdev(struct api_ctx *x, const char *p_dev)
 {
     struct vscsi_hctl h;
-    return vscsi_hctl_parse(p_dev, &h) == 0 ? pscsi_find_hctl(&x->c->pscsi, &h) : NULL;
+    return xsa_pdev_hctl(p_dev, &h) ? pscsi_find_hctl(&x->c->pscsi, &h) : NULL;
+}
+
+/* A LUN's command policy options: the tokens after the p-dev that are
+ * policy options (ro, rw, allow=..., deny=...; the daemon's grammar,
+ * backend/policy/policy_spec.h), comma-separated. */
+static void pdev_policy(const char *p_dev, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    const char *t = strchr(p_dev, ',');
+    while (t && *t) {
+        t++;
+        size_t tl = strcspn(t, ",");
+        bool opt = (tl == 2 && (!strncmp(t, "ro", 2) || !strncmp(t, "rw", 2))) ||
+                   !strncmp(t, "allow=", 6) || !strncmp(t, "deny=", 5);
+        if (opt && n + tl + 2 < len) {
+            n += (size_t)snprintf(out + n, len - n, "%s%.*s", n ? "," : "", (int)tl, t);
+        }
+        t += tl;
+    }
 }
 
 static struct json_object *dscsi_uuids(struct api_ctx *x)
@@ -65,6 +87,9 @@ static struct json_object *dscsi_record(struct api_ctx *x, const char *uuid)
     api_put_int(r, "virtual_target", vok ? (int64_t)v.target : -1);
     api_put_int(r, "virtual_lun", vok ? (int64_t)v.lun : -1);
     api_put_str(r, "virtual_HCTL", l->v_dev);
+    char policy[256];
+    pdev_policy(l->p_dev, policy, sizeof(policy));
+    api_put_str(r, "policy", policy);
     api_put_str(rt, "p-dev", l->p_dev);
     api_put_str(rt, "p-devname", l->p_devname);
     api_put_str(rt, "v-dev", l->v_dev);
@@ -218,7 +243,21 @@ static struct json_object *dscsi_create(struct api_ctx *x, struct json_object *p
             return NULL;
         return api_bad_handle(x, "PSCSI", ps_ref);
     }
-    return attach(x, vm_ref, p->hctl, p->dev_name[0] ? p->dev_name : NULL, ps_ref, hctl, &v);
+    /* Optional: the LUN's command policy, written after the p-dev
+     * ("2:0:1:0,ro,allow=firmware"); the daemon checks it (can_open). */
+    struct json_object *pol = json_object_object_get(rec, "policy");
+    const char *policy = pol ? json_object_get_string(pol) : "";
+    if (pol && (!json_object_is_type(pol, json_type_string) || strchr(policy, ' '))) {
+        x->error = xapi_error("INVALID_VALUE", "policy", json_object_to_json_string(pol), NULL);
+        return NULL;
+    }
+    char p_dev[VSCSI_HCTL_STRLEN + 256];
+    if ((size_t)snprintf(p_dev, sizeof(p_dev), "%s%s%s", p->hctl, policy[0] ? "," : "", policy) >=
+        sizeof(p_dev)) {
+        x->error = xapi_error("INVALID_VALUE", "policy", policy, NULL);
+        return NULL;
+    }
+    return attach(x, vm_ref, p_dev, p->dev_name[0] ? p->dev_name : NULL, ps_ref, hctl, &v);
 }
 
 static struct json_object *dscsi_destroy(struct api_ctx *x, struct json_object *params)
@@ -282,7 +321,7 @@ struct json_object *dscsi_attach_disk(struct api_ctx *x, struct json_object *par
 
 static const char *const dscsi_fields[] = {
     "uuid", "VM", "PSCSI", "HBA", "virtual_host", "virtual_channel", "virtual_target",
-    "virtual_lun", "virtual_HCTL", "runtime_properties", NULL,
+    "virtual_lun", "virtual_HCTL", "policy", "runtime_properties", NULL,
 };
 static const struct api_call dscsi_calls[] = {
     {"create", 1, dscsi_create}, {"destroy", 1, dscsi_destroy}, {NULL, 0, NULL}};

@@ -14,6 +14,7 @@
 struct ctl {
     const char *socket;
     bool json;
+    const char *policy;        /* --policy: a new LUN's command policy options */
     CURL *curl;
     char *session;
     long next_id;

@@ -114,6 +114,14 @@ static void render(FILE *f, const struct mgmt_ring_stats *rs, size_t n,
             fprintf(f, " %llu\n", (unsigned long long)st[k].v);
         }
     }
+    head(f, "pvscsid_commands_denied_total", "counter",
+         "Commands a LUN's command policy refused (denied or write-protected); their CHECK "
+         "CONDITION is also in pvscsid_commands_total.");
+    for (size_t i = 0; i < n; i++) {
+        fputs("pvscsid_commands_denied_total", f);
+        labels(f, &ls[i], NULL, NULL);
+        fprintf(f, " %llu\n", (unsigned long long)rs[i].denied);
+    }
     head(f, "pvscsid_in_flight", "gauge", "Requests taken off the ring, not yet answered.");
     for (size_t i = 0; i < n; i++) {
         fputs("pvscsid_in_flight", f);

@@ -5,6 +5,7 @@
  *   pvscsid_requests_total{domid,devid,vm,vm_uuid}          counter
  *   pvscsid_bytes_total{...}                                counter
  *   pvscsid_commands_total{...,status="good|check_condition|other_status|transport_error"}
+ *   pvscsid_commands_denied_total{...}                      counter (a LUN's policy refused them)
  *   pvscsid_in_flight{...}                                  gauge
  *   pvscsid_command_duration_seconds{...}                   histogram (log2 buckets, 1 us .. 33.5 s)
  *   pvscsid_rings, pvscsid_pscsi_devices                    gauges

@@ -39,6 +39,8 @@ struct mgmt_ring_stats {
     uint64_t other_status;      /* BUSY, RESERVATION CONFLICT, TASK SET FULL... */
     uint64_t transport_errors;  /* host byte not OK: no such LUN, timeout,
                                    abort, reset, a rejected request */
+    uint64_t denied;            /* refused by a LUN's command policy (its
+                                   CHECK CONDITION is counted above too) */
     uint32_t in_flight;    /* requests taken off the ring, not yet answered */
     uint64_t latency_sum_ns;
     uint64_t latency[MGMT_LAT_BUCKETS];

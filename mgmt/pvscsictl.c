@@ -134,8 +134,8 @@ static void cmd_vscsi_list(struct ctl *c, char **argv)
     struct json_object *vms = ctl_callv(c, "VM.get_all_records", NULL);
     const char *only = vm_key ? find_vm(c, vms, vm_key) : NULL;
     struct json_object *out = json_object_new_object();
-    struct table t = {.ncols = 6};
-    add_row(&t, "VM", "DOMID", "V-HCTL", "P-DEV", "STATE", "UUID");
+    struct table t = {.ncols = 7};
+    add_row(&t, "VM", "DOMID", "V-HCTL", "P-DEV", "POLICY", "STATE", "UUID");
     json_object_object_foreach(all, ref, rec)
     {
         const char *vm = field(rec, "VM");
@@ -145,12 +145,11 @@ static void cmd_vscsi_list(struct ctl *c, char **argv)
         struct json_object *vrec = json_object_object_get(vms, vm);
         struct json_object *rt = json_object_object_get(rec, "runtime_properties");
         add_row(&t, vrec ? field(vrec, "name_label") : "-", vrec ? field(vrec, "domid") : "-",
-                field(rec, "virtual_HCTL"), field(rt, "p-dev"), field(rt, "state"),
-                field(rec, "uuid"));
+                field(rec, "virtual_HCTL"), field(rt, "p-dev"), or_dash(field(rec, "policy")),
+                field(rt, "state"), field(rec, "uuid"));
     }
     if (c->json) {
         print_json(out);
-        t.ncols = 6;
         for (size_t i = 0; i < t.nrows * t.ncols; i++)
             free(t.cells[i]);
         free(t.cells);
@@ -181,6 +180,8 @@ static void cmd_attach(struct ctl *c, char **argv)
     json_object_object_add(args, "VM", json_object_new_string(vm));
     json_object_object_add(args, "PSCSI", json_object_new_string(pscsi));
     json_object_object_add(args, "virtual_HCTL", json_object_new_string(hctl));
+    if (c->policy)
+        json_object_object_add(args, "policy", json_object_new_string(c->policy));
     struct json_object *p = json_object_new_array();
     json_object_array_add(p, json_object_new_string(c->session));
     json_object_array_add(p, args);
@@ -200,7 +201,13 @@ static void cmd_disk_attach(struct ctl *c, char **argv)
     const char *vm_key = argv[0], *p_dev = argv[1], *hctl = argv[2];
     struct json_object *vms = ctl_callv(c, "VM.get_all_records", NULL);
     const char *vm = find_vm(c, vms, vm_key);
-    struct json_object *made = ctl_callv(c, "pvscsid.attach_disk", vm, p_dev, hctl, NULL);
+    /* --policy: the options go after the p-dev, as the daemon reads them. */
+    char *with = NULL;
+    if (c->policy && asprintf(&with, "%s,%s", p_dev, c->policy) < 0)
+        ctl_die(c, "out of memory");
+    struct json_object *made =
+        ctl_callv(c, "pvscsid.attach_disk", vm, with ? with : p_dev, hctl, NULL);
+    free(with);
     if (c->json)
         print_json(made);
     else
@@ -309,9 +316,9 @@ static void cmd_stats(struct ctl *c, char **argv)
     if (c->json) {
         print_json(st);
     } else {
-        struct table t = {.ncols = 15};
+        struct table t = {.ncols = 16};
         add_row(&t, "VM", "DOMID", "DEVID", "REQUESTS", "BYTES", "CHECK_COND", "XPORT_ERR",
-                "OTHER", "IN_FLIGHT", "REQ/S", "MB/S", "P50", "P99", "P99.9", "");
+                "OTHER", "DENIED", "IN_FLIGHT", "REQ/S", "MB/S", "P50", "P99", "P99.9", "");
         for (size_t i = 0; i < json_object_array_length(st); i++) {
             struct json_object *r = json_object_array_get_idx(st, i);
             struct json_object *rec = json_object_object_get(r, "recent");
@@ -333,8 +340,8 @@ static void cmd_stats(struct ctl *c, char **argv)
             add_row(&t, field(r, "VM_name")[0] ? field(r, "VM_name") : "-", field(r, "domid"),
                     field(r, "devid"), field(r, "requests"), field(r, "bytes"),
                     field(r, "check_conditions"), field(r, "transport_errors"),
-                    field(r, "other_status"), field(r, "in_flight"), rps, mbs, p50, p99, p999,
-                    "");
+                    field(r, "other_status"), field(r, "denied"), field(r, "in_flight"), rps, mbs,
+                    p50, p99, p999, "");
         }
         print_table(&t);
     }
@@ -387,7 +394,8 @@ static const struct command commands[] = {
     {"pscsi-list", "", 0, 0, cmd_pscsi_list, "physical SCSI devices of this host"},
     {"vscsi-list", "[VM]", 0, 1, cmd_vscsi_list, "LUNs given to VMs (all, or one VM)"},
     {"vscsi-attach", "VM PSCSI VHCTL", 3, 3, cmd_attach,
-     "hot-plug PSCSI (HCTL, uuid or scsi_id)\ninto VM (name, uuid or domid) as VHCTL"},
+     "hot-plug PSCSI (HCTL, uuid or scsi_id)\ninto VM (name, uuid or domid) as VHCTL\n"
+     "(--policy: its command policy)"},
     {"disk-attach", "VM PDEV VHCTL", 3, 3, cmd_disk_attach,
      "hot-plug an emulated disk of pvscsid\n(file:/path, null or null:<size>)"},
     {"vscsi-detach", "VSCSI", 1, 1, cmd_detach, "hot-unplug a LUN (its uuid)"},
@@ -403,7 +411,7 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: pvscsictl [--socket PATH] [--json] COMMAND [ARGS]\n\n");
+    fprintf(f, "usage: pvscsictl [--socket PATH] [--json] [--policy OPTS] COMMAND [ARGS]\n\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {
         const struct command *k = &commands[i];
         char head[64];
@@ -424,6 +432,8 @@ static void usage(FILE *f)
             "\n"
             "  -s, --socket PATH   management socket (default %s)\n"
             "  -j, --json          JSON output for scripts (errors too, on stdout)\n"
+            "  -p, --policy OPTS   vscsi-attach, disk-attach: the LUN's command policy,\n"
+            "                      e.g. ro,allow=firmware,deny=0x3b (pvscsid(8))\n"
             "  -V, --version       pvscsictl's version\n"
             "  -h, --help          this help\n",
             MGMT_DEFAULT_SOCKET);
@@ -433,13 +443,17 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
                                          {"json", no_argument, NULL, 'j'},
+                                         {"policy", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     struct ctl c = {.socket = MGMT_DEFAULT_SOCKET};
     int o;
-    while ((o = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "s:jp:hV", opts, NULL)) != -1) {
         switch (o) {
+        case 'p':
+            c.policy = optarg;
+            break;
         case 's':
             c.socket = optarg;
             break;

@@ -167,6 +167,7 @@ struct json_object *stats_json(struct mgmt_core *c, const struct mgmt_ring_stats
         put_u64(r, "check_conditions", s->check_conditions);
         put_u64(r, "other_status", s->other_status);
         put_u64(r, "transport_errors", s->transport_errors);
+        put_u64(r, "denied", s->denied);
         put_u64(r, "in_flight", s->in_flight);
         json_object_object_add(r, "latency_us", percentiles(s->latency));
         struct json_object *w = recent(s, sample_of(c, s->domid, s->devid), now_ns);

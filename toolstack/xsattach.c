@@ -13,11 +13,23 @@
 
 enum { ST_CONNECTED = 4, ST_CLOSING = 5, ST_CLOSED = 6, ST_RECONF = 7, ST_RECONFED = 8 };
 
-/* Same physical device: equal addresses, or equal strings for other forms. */
+bool xsa_pdev_hctl(const char *p_dev, struct vscsi_hctl *out)
+{
+    char head[VSCSI_HCTL_STRLEN];
+    size_t n = strcspn(p_dev, ",");
+    if (n >= sizeof(head))
+        return false;
+    memcpy(head, p_dev, n);
+    head[n] = '\0';
+    return vscsi_hctl_parse(head, out) == 0;
+}
+
+/* Same physical device: equal addresses (whatever options follow them), or
+ * equal strings for other forms. */
 static bool same_pdev(const char *a, const char *b)
 {
     struct vscsi_hctl x, y;
-    if (vscsi_hctl_parse(a, &x) == 0 && vscsi_hctl_parse(b, &y) == 0)
+    if (xsa_pdev_hctl(a, &x) && xsa_pdev_hctl(b, &y))
         return vscsi_hctl_equal(&x, &y);
     return strcmp(a, b) == 0;
 }

@@ -56,6 +56,10 @@ int xsa_attach(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscs
 int xsa_attach_check(struct xs_handle *xs, unsigned be, unsigned fe, const struct vscsi_hctl *v,
                      const char *p_dev, struct xsa_result *res);
 
+/* The h:c:t:l of a p-dev that is one, options after a comma aside
+ * ("2:0:1:0,ro" is 2:0:1:0: pvscsid's LUN options, pvscsid(8)). */
+bool xsa_pdev_hctl(const char *p_dev, struct vscsi_hctl *out);
+
 /* Writes a random uuid into every vscsi device directory and dev-N under
  * backend/vscsi of be that has none (written by another toolstack), so it
  * gets an identity no later object shares. Number written or -errno. */

@@ -23,12 +23,13 @@ SCENARIO=${XT_SCENARIO:-e2e}
 W=$XT_CACHE/work-xen
 rm -rf "$W"; mkdir -p "$W/domU" "$W/dom0/xt"
 
-# domU: scsifront, sd, sg, st, ch, sr; sg3-utils, mt-st, mtx, tar
+# domU: scsifront, sd, sg, st, ch, sr, ext4 (for ext2); sg3-utils, mt-st, mtx, tar
 cp "$G/domU-init" "$W/domU/init"
 mkdir -p "$W/domU/xt"; cp "$G/domU-tape.sh" "$W/domU/xt/"
-xt_add_bins "$W/domU" /usr/bin/sg_inq /usr/bin/sg_readcap /usr/bin/sg_luns /usr/bin/sg_dd /usr/bin/lsscsi
+xt_add_bins "$W/domU" /usr/bin/sg_inq /usr/bin/sg_readcap /usr/bin/sg_luns /usr/bin/sg_dd /usr/bin/lsscsi \
+    /usr/bin/sg_raw /usr/bin/sg_write_buffer /usr/bin/sg_format /usr/bin/sg_opcodes
 xt_add_tape_tools "$W/domU"
-xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg st ch sr_mod isofs" ||
+xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg st ch sr_mod isofs ext4" ||
     xt_die "domU initramfs"
 
 # dom0: the Xen userspace, pvscsid, the scenario scripts, the tape library,

@@ -10,6 +10,7 @@
 #include "autoattach.h"
 #include "config_file.h"
 #include "options.h"
+#include "policy_rules.h"
 #include "tap.h"
 
 static char path[64];
@@ -156,5 +157,28 @@ TEST(vm_sections_become_auto_attach_rules)
     }
 }
 
+TEST(lun_sections_give_policies)
+{
+    struct pvscsid_config c;
+    enum log_level l;
+    char err[256];
+    base(&c, &l);
+    write_conf("[lun:2:0:1:0]\npolicy = ro\npolicy = allow=firmware\n"
+               "[lun:file:/srv/d.img]\npolicy = deny=0x35\n");
+    CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), 0);
+    unlink(path);
+    CHECK_STR_EQ(lun_policy_rule_find(c.lun_policies, "2:0:1:0"), "ro,allow=firmware");
+    CHECK_STR_EQ(lun_policy_rule_find(c.lun_policies, "file:/srv/d.img"), "deny=0x35");
+    config_file_release(&c);
+    CHECK(c.lun_policies == NULL);
+    base(&c, &l);
+    write_conf("[lun:2:0:1:0]\npolicy = deny=firmwre\n");
+    CHECK_INT_EQ(config_file_load(path, &c, &l, err, sizeof(err)), -EINVAL);
+    unlink(path);
+    TAP_DIAG("%s", err);
+    CHECK(strstr(err, ":2: [lun:2:0:1:0] policy = \"deny=firmwre\": bad policy option") != NULL);
+    config_file_release(&c);
+}
+
 TAP_MAIN(every_setting, errors_name_the_line, command_line_overrides_the_file,
-         vm_sections_become_auto_attach_rules)
+         vm_sections_become_auto_attach_rules, lun_sections_give_policies)

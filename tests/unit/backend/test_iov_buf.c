@@ -46,4 +46,27 @@ TEST(zeroes)
     CHECK_INT_EQ(dst[25], 0xee);
 }
 
-TAP_MAIN(copies_across_uneven_iovecs, stops_at_len_or_at_the_end_of_the_iovecs, zeroes)
+TEST(reads_and_writes_at_an_offset_across_iovecs)
+{
+    uint8_t mem[40], got[16];
+    for (unsigned i = 0; i < sizeof(mem); i++)
+        mem[i] = (uint8_t)i;
+    /* 7 + 0 + 13 + 20 bytes: offset 5 spans the first three. */
+    struct iovec iov[4] = {{mem, 7}, {mem + 7, 0}, {mem + 7, 13}, {mem + 20, 20}};
+    CHECK_INT_EQ(iov_read_at(iov, 4, 5, got, 16), 16);
+    for (unsigned i = 0; i < 16; i++)
+        CHECK_INT_EQ(got[i], 5 + i);
+    const uint8_t w[4] = {0xa1, 0xa2, 0xa3, 0xa4};
+    CHECK_INT_EQ(iov_write_at(iov, 4, 18, w, 4), 4);
+    CHECK_INT_EQ(mem[17], 17);
+    CHECK_MEM_EQ(mem + 18, w, 4);
+    CHECK_INT_EQ(mem[22], 22);
+    /* Past the end: only what the iovecs hold. */
+    CHECK_INT_EQ(iov_read_at(iov, 4, 36, got, 16), 4);
+    CHECK_INT_EQ(got[0], 36);
+    CHECK_INT_EQ(iov_write_at(iov, 4, 40, w, 4), 0);
+    CHECK_INT_EQ(iov_read_at(iov, 4, 100, got, 1), 0);
+}
+
+TAP_MAIN(copies_across_uneven_iovecs, stops_at_len_or_at_the_end_of_the_iovecs, zeroes,
+         reads_and_writes_at_an_offset_across_iovecs)

@@ -120,6 +120,10 @@ TEST(refusals_leave_nothing_written)
     CHECK_INT_EQ(r.other_domid, 12);
     CHECK(!xsfix_exists("/local/domain/0/backend/vscsi/13"));
     CHECK(!xsfix_exists("/local/domain/13/device"));
+    /* The same device with policy options after it is the same device. */
+    REQUIRE(xsa_attach(xs, 0, 13, &v, "3:0:0:0,ro,deny=0x3b", NULL, &r) == 0);
+    CHECK_INT_EQ(r.status, XSA_PDEV_ASSIGNED);
+    CHECK(!xsfix_exists("/local/domain/0/backend/vscsi/13"));
     /* Virtual HCTL taken in 12. */
     REQUIRE(xsa_attach(xs, 0, 12, &v, "3:0:0:1", NULL, &r) == 0);
     CHECK_INT_EQ(r.status, XSA_HCTL_TAKEN);
@@ -240,7 +244,19 @@ TEST(foreign_devices_stamped_once)
     CHECK_STR_EQ(rd("/local/domain/0/backend/vscsi/%u/%u/vscsi-devs/dev-3/uuid", 18, 1), kept);
 }
 
-TAP_MAIN(identities_written_and_never_reused, foreign_devices_stamped_once,
+TEST(pdev_hctl_ignores_options)
+{
+    struct vscsi_hctl h;
+    CHECK(xsa_pdev_hctl("2:0:1:0,ro,allow=firmware", &h));
+    CHECK(h.host == 2 && h.channel == 0 && h.target == 1 && h.lun == 0);
+    CHECK(xsa_pdev_hctl("2:0:1:3", &h));
+    CHECK_INT_EQ(h.lun, 3);
+    CHECK(!xsa_pdev_hctl("file:/srv/d.img,ro", &h));
+    CHECK(!xsa_pdev_hctl("null", &h));
+    CHECK(!xsa_pdev_hctl("2:0:1:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0,ro", &h));
+}
+
+TAP_MAIN(pdev_hctl_ignores_options, identities_written_and_never_reused, foreign_devices_stamped_once,
          first_lun_creates_the_whole_device, hot_add_to_connected_device_reconfigures,
          refusals_leave_nothing_written, detach_connected_lun_closes_and_reconfigures,
          detach_before_connect_removes_untaken_lun, stale_frontend_tree_replaced)

@@ -131,6 +131,34 @@ else
     cat /tmp/xl-create.log; fail "xl create of the second domU"
 fi
 
+# the second domU's refused commands: logged once per LUN and opcode
+for op in 0x3b 0x04 0xc0 0x48; do
+    n=$(grep -c "(opcode $op) refused" "$PLOG")
+    [ "$n" = 1 ] && pass "pvscsid logged the refusal of opcode $op once" ||
+        fail "pvscsid logged the refusal of opcode $op $n times, want 1"
+done
+
+# ---- a third domU: the same disk read-only (an ext2 made by dom0 on it)
+mke2fs -q "$SDBG_BLK" >/dev/null 2>&1 && blockdev --flushbufs "$SDBG_BLK" || fail "dom0: mke2fs $SDBG_BLK"
+follow_guest domU3
+if xl create -p "$CFG" 'name="domU3"' 'extra="console=hvc0 loglevel=6 xt.mode=policy"' > /tmp/xl-create.log 2>&1; then
+    if ctl --policy ro vscsi-attach domU3 "$SDBG" 0:0:0:0; then pass "pvscsictl --policy ro vscsi-attach domU3 $SDBG 0:0:0:0"
+    else fail "pvscsictl --policy ro vscsi-attach domU3 $SDBG"; fi
+    out=$(ctl vscsi-list domU3); echo "$out"
+    echo "$out" | grep -q "$SDBG,ro .* ro " && pass "pvscsictl vscsi-list shows the LUN's policy: ro" ||
+        fail "pvscsictl vscsi-list does not show policy ro"
+    xl unpause domU3
+    wait_guest domU3 "XU: POLICY-DONE" 240
+    out=$(pvscsictl --json stats)
+    d=$(echo "$out" | grep -o '"denied": *[0-9]*' | tr -dc 0-9)
+    [ -n "$d" ] && [ "$d" -ge 2 ] && pass "pvscsictl stats: $d commands denied on domU3's ring" ||
+        fail "pvscsictl stats: denied '$d' on domU3's ring, want at least 2"
+    xl destroy domU3 2>/dev/null
+    no_domains_but_dom0 60 && pass "third domU released" || fail "third domU not released"
+else
+    cat /tmp/xl-create.log; fail "xl create of the third domU"
+fi
+
 # ---- stop pvscsid
 stop_pvscsid
 n=$(grep -ciE 'error|warn' "$PLOG")

@@ -73,6 +73,22 @@ xl unpause domUtape; rc=$?
   done ) &
 DIAG=$!
 wait_guest domUtape "XU: TAPE-DONE" 900
+# ---- the tape again, read-only: detached, then hot-added as 0:0:0:3 with
+# --policy ro; the guest's st must report it write-protected
+U=$(pvscsictl vscsi-list domUtape | awk -v p="$TAPE" '$4 == p {print $NF}')
+if [ -n "$U" ] && ctl vscsi-detach "$U"; then
+    # the tape stays assigned until the guest has let the LUN go (Closed)
+    i=0; while pvscsictl vscsi-list domUtape | awk -v p="$TAPE" '$4 == p {f=1} END {exit !f}'; do
+        [ $i -ge 300 ] && break; sleep 1; i=$((i + 1))
+    done
+    say "the tape LUN left domUtape after $i s"
+    if ctl --policy ro vscsi-attach domUtape "$TAPE" 0:0:0:3; then pass "tape hot-added again read-only: pvscsictl --policy ro vscsi-attach domUtape $TAPE 0:0:0:3"
+    else fail "pvscsictl --policy ro vscsi-attach of the tape"; fi
+    wait_guest domUtape "XU: RO-TAPE-DONE" 300
+    n=$(grep -c "(opcode 0x0a) refused: the LUN is read-only" "$PLOG")
+    [ "$n" = 1 ] && pass "pvscsid logged the refused tape WRITE once" ||
+        fail "pvscsid logged the refused tape WRITE $n times, want 1"
+else fail "tape LUN not found in vscsi-list ($U) or not detached"; fi
 kill $DIAG
 # dom0's st still holds the tape: pvscsid served it and said so when it
 # opened it (as the guest connected)
