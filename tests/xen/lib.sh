@@ -21,6 +21,14 @@ libaio1 libibverbs1 librdmacm1 libisns0 libopeniscsiusr"
 # so that ldd can resolve them)
 XT_VTL_PKGS="tgt open-iscsi mt-st mtx"
 
+# The emulated CPU of every VM tier: QEMU's "max" without AVX/AVX2 (and
+# what builds on them). QEMU 7.2 (Debian 12) is the first whose TCG emulates
+# AVX/AVX2, which glibc's string functions then use in every guest process;
+# with them on, processes in dom0 and the domU crashed at random, through
+# either backend (pvscsictl, dd, fio: SIGSEGV, "malloc(): corrupted top
+# size"). Without them glibc takes its SSE paths.
+XT_CPU=max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off
+
 xt_log() { printf '%s\n' "xt: $*" >&2; }
 xt_die() { printf '%s\n' "xt: FATAL: $*" >&2; exit 2; }
 xt_now() { date +%s.%N; }
@@ -53,17 +61,7 @@ xt_fetch() {
     # (libxenctrl's domctl ABI): pin it.
     local xver
     xver=$(dpkg-query -W -f='${Version}' xen-utils-4.17)
-    for p in "$kpkg" "xen-hypervisor-4.17-amd64=$xver"; do
-        local name=${p%%=*}
-        if ! ls "$XT_CACHE/debs/${name}_"*.deb >/dev/null 2>&1; then
-            (cd "$XT_CACHE/debs" && apt-get download -qq "$p") || xt_die "apt-get download $p failed"
-        fi
-        if [ ! -d "$XT_CACHE/pkgs/$name" ]; then
-            mkdir -p "$XT_CACHE/pkgs/$name.tmp"
-            dpkg-deb -x "$XT_CACHE/debs/${name}_"*.deb "$XT_CACHE/pkgs/$name.tmp" &&
-                mv "$XT_CACHE/pkgs/$name.tmp" "$XT_CACHE/pkgs/$name" || xt_die "unpacking $name failed"
-        fi
-    done
+    for p in "$kpkg" "xen-hypervisor-4.17-amd64=$xver"; do xt_fetch_pkg "$p"; done
     echo "$kpkg" > "$XT_CACHE/kernel-pkg"
     XT_KPKG=$kpkg
     XT_KROOT=$XT_CACHE/pkgs/$kpkg
@@ -75,6 +73,36 @@ xt_fetch() {
     [ -f "$XT_CACHE/xen-$xver" ] ||
         zcat "$XT_CACHE/pkgs/xen-hypervisor-4.17-amd64/boot/xen-4.17-amd64.gz" > "$XT_CACHE/xen-$xver"
     XT_XEN=$XT_CACHE/xen-$xver
+}
+
+# xt_fetch_pkg NAME[=VERSION]: apt-get download a package into the cache,
+# unpack it under $XT_CACHE/pkgs/NAME. Idempotent.
+xt_fetch_pkg() {
+    local name=${1%%=*}
+    if ! ls "$XT_CACHE/debs/${name}_"*.deb >/dev/null 2>&1; then
+        (cd "$XT_CACHE/debs" && apt-get download -qq "$1") || xt_die "apt-get download $1 failed"
+    fi
+    if [ ! -d "$XT_CACHE/pkgs/$name" ]; then
+        rm -rf "$XT_CACHE/pkgs/$name.tmp"; mkdir -p "$XT_CACHE/pkgs/$name.tmp"
+        dpkg-deb -x "$XT_CACHE/debs/${name}_"*.deb "$XT_CACHE/pkgs/$name.tmp" &&
+            mv "$XT_CACHE/pkgs/$name.tmp" "$XT_CACHE/pkgs/$name" || xt_die "unpacking $name failed"
+    fi
+}
+
+# xt_fetch_domU_kernel SERIES: a second guest kernel, Debian's
+# linux-image-SERIES-amd64 (e.g. 6.12), for the domU only (dom0 keeps
+# Debian 12's default). Sets XT_DOMU_KROOT, XT_DOMU_KVER, XT_DOMU_VMLINUZ.
+xt_fetch_domU_kernel() {
+    local kpkg
+    kpkg=$(apt-cache depends "linux-image-$1-amd64" 2>/dev/null |
+           awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+    [ -n "$kpkg" ] || xt_die "no linux-image-$1-amd64 in the apt lists"
+    xt_fetch_pkg "$kpkg"
+    XT_DOMU_KROOT=$XT_CACHE/pkgs/$kpkg
+    XT_DOMU_KVER=$(ls "$XT_DOMU_KROOT/lib/modules")
+    XT_DOMU_VMLINUZ=$XT_DOMU_KROOT/boot/vmlinuz-$XT_DOMU_KVER
+    [ -f "$XT_DOMU_KROOT/lib/modules/$XT_DOMU_KVER/modules.dep" ] ||
+        depmod -b "$XT_DOMU_KROOT" "$XT_DOMU_KVER"
 }
 
 # xt_build_vm TEST: the plain-Linux VM tiers' release build ($XT_SRC/build-vm,
@@ -169,7 +197,8 @@ target_core_pscsi st ch sr_mod crc32c_generic iscsi_tcp virtio_pci virtio_scsi"
 # xt_xen_dom0 ROOT DOMU-INITRD: the dom0 tree of the Xen tiers: its /init, the
 # host's Xen 4.17 userspace (same Debian version as the hypervisor), pvscsid +
 # pvscsictl (XT_BUILD) with their libraries, the dom0 scenario scripts and the
-# domU config under /xt, the tape library, the domU's kernel and initramfs.
+# domU config under /xt, the tape library, the domU's kernel (XT_DOMU_VMLINUZ
+# if set, else dom0's) and initramfs.
 xt_xen_dom0() {
     local root=$1 initrd=$2 g=$XT_DIR/guest
     mkdir -p "$root/xt" "$root/usr/local/bin" "$root/etc/xen"
@@ -184,18 +213,18 @@ xt_xen_dom0() {
     touch "$root/etc/xen/xl.conf"     # the defaults; silences xl's warning
     cp "$g"/dom0-*.sh "$g/domU.cfg" "$root/xt/"
     xt_add_vtl "$root"                # the tape library (tgt + open-iscsi)
-    cp "$XT_VMLINUZ" "$root/xt/vmlinuz"
+    cp "${XT_DOMU_VMLINUZ:-$XT_VMLINUZ}" "$root/xt/vmlinuz"
     cp "$initrd" "$root/xt/initrd-domU.gz"
 }
 
 # xt_xen_qargs DOM0-INITRD "DOM0 ARGS": QARGS, the QEMU arguments that boot
 # Xen with dom0 (Debian's kernel, DOM0-INITRD, console and DOM0 ARGS on its
-# command line). smap=0: under TCG with -cpu max dom0 otherwise dies at its
+# command line). smap=0: under TCG with -cpu max (XT_CPU) dom0 otherwise dies at its
 # first iret ("d0v0 Unhandled: vec 14, #PF[0001]", see the lab report).
 xt_xen_qargs() {
     local xen_cmd="smap=0 console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2"
     xen_cmd="$xen_cmd loglvl=warning guest_loglvl=warning"
-    QARGS=(-cpu max -smp 2 -m 2048 -kernel "$XT_XEN" -append "$xen_cmd"
+    QARGS=(-cpu "$XT_CPU" -smp 2 -m 2048 -kernel "$XT_XEN" -append "$xen_cmd"
            -initrd "$XT_VMLINUZ console=hvc0 earlyprintk=xen loglevel=4 panic=-1 $2,$1")
 }
 

@@ -43,7 +43,7 @@ truncate -s 64M "$W/disk.img"
 xt_initramfs "$W/initrd.gz" "$R" "sg scsi_debug virtio_pci virtio_scsi" || xt_die "initramfs"
 
 # a virtio-scsi disk too: a real HBA driver next to scsi_debug
-QARGS=(-cpu max -smp 2 -m 1024 -kernel "$XT_VMLINUZ" -initrd "$W/initrd.gz"
+QARGS=(-cpu "$XT_CPU" -smp 2 -m 1024 -kernel "$XT_VMLINUZ" -initrd "$W/initrd.gz"
        -device virtio-scsi-pci,id=vs0 -drive file="$W/disk.img",if=none,format=raw,id=d0
        -device scsi-hd,drive=d0,bus=vs0.0)
 CMD="console=ttyS0 loglevel=${XT_KLOGLEVEL:-4} panic=-1"

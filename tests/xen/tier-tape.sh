@@ -42,7 +42,7 @@ RUN
 xt_initramfs "$W/initrd.gz" "$R" "sg st ch sr_mod crc32c_generic iscsi_tcp virtio_pci virtio_scsi scsi_debug" ||
     xt_die "initramfs"
 
-QARGS=(-cpu max -smp 2 -m 1024 -kernel "$XT_VMLINUZ" -initrd "$W/initrd.gz"
+QARGS=(-cpu "$XT_CPU" -smp 2 -m 1024 -kernel "$XT_VMLINUZ" -initrd "$W/initrd.gz"
        -device virtio-scsi-pci,id=vs0
        -drive file="$W/cd.iso",if=none,format=raw,media=cdrom,readonly=on,id=cd0
        -device scsi-cd,drive=cd0,bus=vs0.0)

@@ -7,29 +7,42 @@
 #   XT_SCENARIO=tape guest/dom0-tape.sh + guest/domU-tape.sh: a tgt tape
 #                    library and a CD-ROM used by the domU's st/ch/sr with
 #                    mtx, mt-st, tar and mount (tier-xentape.sh runs this)
+# Both restart pvscsid in dom0 under the guest's I/O (guest/dom0-restart.sh,
+# guest/domU-restart.sh): SIGTERM and kill -9 under fio with verify; between
+# and during tape commands.
+#   XT_DOMU_KERNEL=6.12              the domU runs Debian's linux-image-6.12-amd64
+#                                    (dom0 keeps the default; tier-xen612.sh,
+#                                    tier-xentape612.sh)
 #
 #   tests/xen/tier-xen.sh            run it; TAP lines, exit 1 on any failure
 #   XT_REF=1 tests/xen/tier-xen.sh   also time the in-kernel xen-scsiback reference
 #   XT_SHELL=1 tests/xen/tier-xen.sh a root shell in dom0 instead of the scenario
 #   XT_VERBOSE=1                     the serial console live on stdout too
-# Log: $XT_CACHE/xen.log, xen-tape.log (the serial console: Xen, dom0, [domU], [pvscsid]).
+# Log: $XT_CACHE/xen.log, xen-tape.log, xen-612.log, xen-tape-612.log (the
+# serial console: Xen, dom0, [domU], [pvscsid]).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 xt_fetch
 xt_build
+xt_install fio
+# the domU's kernel and modules: dom0's, or XT_DOMU_KERNEL's
+[ -n "${XT_DOMU_KERNEL:-}" ] && xt_fetch_domU_kernel "$XT_DOMU_KERNEL"
 G=$XT_DIR/guest
 SCENARIO=${XT_SCENARIO:-e2e}
 [ -f "$G/dom0-$SCENARIO.sh" ] || xt_die "no scenario $SCENARIO (guest/dom0-$SCENARIO.sh)"
 W=$XT_CACHE/work-xen
 rm -rf "$W"; mkdir -p "$W/domU" "$W/dom0/xt"
 
-# domU: scsifront, sd, sg, st, ch, sr, ext4 (for ext2); sg3-utils, mt-st, mtx, tar
+# domU: scsifront, sd, sg, st, ch, sr, ext4 (for ext2); sg3-utils, mt-st,
+# mtx, tar, fio, xenstore-read (dom0's word on the restarts)
 cp "$G/domU-init" "$W/domU/init"
-mkdir -p "$W/domU/xt"; cp "$G/domU-tape.sh" "$W/domU/xt/"
+mkdir -p "$W/domU/xt"; cp "$G/domU-tape.sh" "$G/domU-restart.sh" "$W/domU/xt/"
 xt_add_bins "$W/domU" /usr/bin/sg_inq /usr/bin/sg_readcap /usr/bin/sg_luns /usr/bin/sg_dd /usr/bin/lsscsi \
-    /usr/bin/sg_raw /usr/bin/sg_write_buffer /usr/bin/sg_format /usr/bin/sg_opcodes
+    /usr/bin/sg_raw /usr/bin/sg_write_buffer /usr/bin/sg_format /usr/bin/sg_opcodes \
+    /usr/bin/fio /usr/bin/xenstore-read
 xt_add_tape_tools "$W/domU"
-xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg st ch sr_mod isofs ext4" ||
+XT_KROOT=${XT_DOMU_KROOT:-$XT_KROOT} XT_KVER=${XT_DOMU_KVER:-$XT_KVER} \
+    xt_initramfs "$W/initrd-domU.gz" "$W/domU" "xen-scsifront sd_mod sg st ch sr_mod isofs ext4" ||
     xt_die "domU initramfs"
 
 # dom0: the Xen userspace, pvscsid, the scenario scripts, the tape library,
@@ -52,10 +65,12 @@ if [ "${XT_SHELL:-0}" = 1 ]; then
 fi
 LOG=$XT_CACHE/xen.log
 [ "$SCENARIO" = e2e ] || LOG=$XT_CACHE/xen-$SCENARIO.log
+[ -n "${XT_DOMU_KERNEL:-}" ] && LOG=${LOG%.log}-${XT_DOMU_KERNEL//./}.log
 t0=$(xt_now)
 xt_qemu "$LOG" "${XT_TIMEOUT:-1500}" "${QARGS[@]}"
 qrc=$?
 echo "# xen tier ($SCENARIO): QEMU exit $qrc after $(xt_since "$t0") s; serial log $LOG"
+echo "# domU kernel: $(sed -n 's/.*XU: domU init, mode [a-z]*, kernel \([^ ]*\).*/\1/p' "$LOG" | head -1)"
 
 # results: every "XT PASS|FAIL" line of dom0 and the guests, plus completion
 n=0 bad=0

@@ -83,6 +83,21 @@ if wait_guest domU "XU: PHASE1-DONE" 300; then
         ctl vscsi-list domU
         # ---- the guest reloads its frontend by itself
         wait_guest domU "XU: PHASE4-DONE" 300 && trees "$D"
+        # ---- pvscsid restarted while the guest's fio writes and verifies
+        . /xt/dom0-restart.sh
+        if wait_guest domU "XU: RESTART-IO-RUNNING" 120; then
+            sleep 4
+            restart_pvscsid term 1 "disk, planned restart under fio"
+            [ "$RS_AGAIN $RS_LOST" = "0 0" ] && pass "disk, planned restart: no command run again or lost" ||
+                fail "disk, planned restart: $RS_AGAIN command(s) run again, $RS_LOST lost"
+            sleep 6
+            restart_pvscsid kill 1 "disk, kill -9 under fio"
+            [ "$RS_LOST" = 0 ] && pass "disk, kill -9: no command answered lost ($RS_AGAIN disk command(s) run again)" ||
+                fail "disk, kill -9: $RS_LOST command(s) answered lost on a disk"
+            sleep 4
+            tell_guest "$D" disk-done
+            wait_guest domU "XU: RESTART-DONE" 600
+        fi
         # ---- destroy the domain with I/O in flight
         if wait_guest domU "XU: IO-RUNNING" 60; then
             sleep 3

@@ -11,10 +11,13 @@ PLOG=/var/log/pvscsid.log
 SOCK=/run/pvscsid/xapi.sock
 CFG=/xt/domU.cfg
 
-# wait_guest NAME PATTERN SECONDS: the guest's console log shows PATTERN
+# wait_guest NAME PATTERN SECONDS [UNLESS]: the guest's console log shows
+# PATTERN (fails at once if it shows UNLESS first: the guest went past)
 wait_guest() {
     i=0
     until grep -q "$2" "$LOGDIR/guest-$1.log" 2>/dev/null; do
+        [ -n "${4:-}" ] && grep -q "$4" "$LOGDIR/guest-$1.log" 2>/dev/null &&
+            { fail "$1 showed '$4' without '$2'"; return 1; }
         [ $i -ge $(($3 * 2)) ] && { fail "$1 did not reach '$2' within $3 s"; return 1; }
         sleep 0.5; i=$((i + 1))
     done
@@ -23,18 +26,29 @@ follow_guest() { tail -n +1 -F "$LOGDIR/guest-$1.log" 2>/dev/null | sed "s/^/[$1
 ctl() { echo "# pvscsictl $*"; pvscsictl "$@" 2>&1; }
 alive() { kill -0 "$PVSCSID" 2>/dev/null; }
 
-# start_pvscsid: in the background (PVSCSID its pid), its log on the
-# console prefixed [pvscsid]; waits for the management socket. Exits the
-# scenario if it does not come up. Its options: PVSCSID_ARGS (default
-# --log-level debug).
+# start_pvscsid: in the background (PVSCSID its pid), its log appended to
+# PLOG and shown on the console prefixed [pvscsid]; waits until the
+# management socket answers (after a kill -9 the old socket file is still
+# there). Exits the scenario if it does not come up. Its options:
+# PVSCSID_ARGS (default --log-level debug).
 start_pvscsid() {
     # shellcheck disable=SC2086
-    pvscsid -f ${PVSCSID_ARGS---log-level debug} > "$PLOG" 2>&1 &
+    pvscsid -f ${PVSCSID_ARGS---log-level debug} >> "$PLOG" 2>&1 &
     PVSCSID=$!
-    tail -n +1 -F "$PLOG" 2>/dev/null | sed 's/^/[pvscsid] /' &
-    i=0; while [ ! -S "$SOCK" ] && [ $i -lt 40 ] && alive; do sleep 0.25; i=$((i + 1)); done
-    if [ -S "$SOCK" ] && alive; then pass "pvscsid started (pid $PVSCSID), management socket up"
-    else fail "pvscsid did not start"; sleep 1; cat "$PLOG"; exit 1; fi
+    if [ "${PLOG_FOLLOWED:-}" != "$PLOG" ]; then   # one follower per log file
+        tail -n +1 -F "$PLOG" 2>/dev/null | sed 's/^/[pvscsid] /' &
+        PLOG_FOLLOWED=$PLOG
+    fi
+    i=0; until pvscsictl vscsi-list >/tmp/pvscsictl.out 2>&1; do
+        alive && [ $i -lt 200 ] || break
+        sleep 0.05; i=$((i + 1))
+    done
+    if [ $i -lt 200 ] && alive; then pass "pvscsid started (pid $PVSCSID), management socket up"
+    else
+        alive && a="running" || a="gone"
+        fail "pvscsid did not start (process $PVSCSID $a; pvscsictl: $(head -3 /tmp/pvscsictl.out))"
+        sleep 1; cat "$PLOG"; exit 1
+    fi
 }
 
 # stop_pvscsid: SIGTERM; it must exit 0 within 10 s.

@@ -72,6 +72,25 @@ xl unpause domUtape; rc=$?
     done
   done ) &
 DIAG=$!
+# ---- pvscsid restarted between and during the guest's tape commands
+. /xt/dom0-restart.sh
+DT=$(xl domid domUtape)
+if wait_guest domUtape "XU: RS-BETWEEN" 900 "XU: TAPE-DONE"; then
+    restart_pvscsid term 1 "tape, planned restart between commands"
+    tell_guest "$DT" between-done
+    if wait_guest domUtape "XU: RS-STREAMING" 300 "XU: TAPE-DONE"; then
+        restart_pvscsid term 1 "tape, planned restart during a stream"
+        [ "$RS_AGAIN $RS_LOST" = "0 0" ] && pass "tape, planned restart: no command run again or lost" ||
+            fail "tape, planned restart: $RS_AGAIN command(s) run again, $RS_LOST lost"
+        tell_guest "$DT" during-done
+    fi
+    if wait_guest domUtape "XU: RS-KILL-STREAMING" 300 "XU: TAPE-DONE"; then
+        restart_pvscsid kill 1 "tape, kill -9 during a stream"
+        [ "$RS_AGAIN" = 0 ] && pass "tape, kill -9: no tape command run again ($RS_LOST answered lost, each logged)" ||
+            fail "tape, kill -9: $RS_AGAIN tape command(s) run again"
+        tell_guest "$DT" kill-done
+    fi
+fi
 wait_guest domUtape "XU: TAPE-DONE" 900
 # ---- the tape again, read-only: detached, then hot-added as 0:0:0:3 with
 # --policy ro; the guest's st must report it write-protected

@@ -165,6 +165,17 @@ if mount -t iso9660 -o ro "$SR" /mnt/cd; then
     umount /mnt/cd
 else fail "$BE: mount $SR"; fi
 echo "XU TIME $BE cd-mount-read $(since "$TC")"
+
+# ---- pvscsid restarted in dom0 between and during tape commands
+# (domU-restart.sh; not against the in-kernel reference)
+if [ "$BE" = pvscsid ]; then
+    . /xt/domU-restart.sh
+    if mtx -f "$CH" load 2 0 && wait_ready; then
+        restart_tape
+        mt offline
+        mtx -f "$CH" unload 2 0 || fail "$BE: unloading TAPE0002 after the restarts"
+    else fail "$BE: loading TAPE0002 for the restarts"; fi
+fi
 say "TAPE-DONE"
 [ "$BE" = pvscsid ] || return 0
 
