@@ -256,6 +256,11 @@ xt_initramfs() {
             rel=/${ko#"$XT_KROOT"/}
             mkdir -p "$root$(dirname "$rel")"
             cp "$ko" "$root$rel"
+            # Debian's newer kernels (6.12) ship modules xz-compressed;
+            # busybox insmod wants them plain
+            case $rel in
+                *.ko.xz) xz -d -f "$root$rel" || xt_die "xz -d $rel"; rel=${rel%.xz} ;;
+            esac
             grep -qxF "$rel" "$root/etc/xt-modules" || echo "$rel" >> "$root/etc/xt-modules"
         done
     done

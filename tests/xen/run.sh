@@ -4,7 +4,8 @@
 # into the cache, builds pvscsid, runs each tier, prints wall times and ends
 # with "N passed, N failed" (exit 1 if anything failed or a tier could not run).
 #
-#   tests/xen/run.sh            every tier: xen, xentape (both with the xen-scsiback reference), sg, tape, tapemap
+#   tests/xen/run.sh            every tier: xen, xentape (both with the xen-scsiback reference), sg, tape,
+#                               tapemap, xen612, xentape612 (the domU on Linux 6.12)
 #   tests/xen/run.sh xen        only the named tiers
 #   tests/xen/run.sh perf       the performance tier (a benchmark: never in the
 #                               default list, its runs are not counted as tests;
@@ -16,7 +17,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || xt_die "run as root (apt-get, module tooling)"
 tiers=("$@")
-[ ${#tiers[@]} = 0 ] && tiers=(xen sg tape tapemap xentape)
+[ ${#tiers[@]} = 0 ] && tiers=(xen sg tape tapemap xentape xen612 xentape612)
 export XT_CACHE XT_BUILD
 export XT_REF=${XT_REF:-1}
 
