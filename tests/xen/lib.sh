@@ -23,10 +23,12 @@ XT_VTL_PKGS="tgt open-iscsi mt-st mtx"
 
 # The emulated CPU of every VM tier: QEMU's "max" without AVX/AVX2 (and
 # what builds on them). QEMU 7.2 (Debian 12) is the first whose TCG emulates
-# AVX/AVX2, which glibc's string functions then use in every guest process;
-# with them on, processes in dom0 and the domU crashed at random, through
-# either backend (pvscsictl, dd, fio: SIGSEGV, "malloc(): corrupted top
-# size"). Without them glibc takes its SSE paths.
+# AVX/AVX2, which glibc's string functions then use in every guest process.
+# Turned off because processes in dom0 and the domU crashed at random,
+# through either backend (pvscsictl, dd, fio: SIGSEGV, "malloc(): corrupted
+# top size"); they still do now and then without AVX (busybox grep, fio at
+# SIGINT), so this is a precaution, not the established cause. Scripts
+# retry a helper tool that died where a count depends on it.
 XT_CPU=max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off
 
 xt_log() { printf '%s\n' "xt: $*" >&2; }
