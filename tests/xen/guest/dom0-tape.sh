@@ -76,7 +76,7 @@ DIAG=$!
 . /xt/dom0-restart.sh
 DT=$(xl domid domUtape)
 if wait_guest domUtape "XU: RS-BETWEEN" 900 "XU: TAPE-DONE"; then
-    restart_pvscsid term 1 "tape, planned restart between commands"
+    restart_pvscsid term 1 "tape, planned restart between commands" idle
     tell_guest "$DT" between-done
     if wait_guest domUtape "XU: RS-STREAMING" 300 "XU: TAPE-DONE"; then
         restart_pvscsid term 1 "tape, planned restart during a stream"

@@ -112,7 +112,7 @@ restart_tape() {
     $TAR -cf "$T" -b 128 -C /tmp/rs tree/part1 tree/part2 ||
         fail "writing archive A before the restart"
     say "RS-BETWEEN"
-    rs_wait between-done 180
+    rs_wait between-done 300
     fno=$(tape_file_no)
     [ "$fno" = 1 ] && pass "after a planned restart between commands st is still at file 1 (mt status)" ||
         fail "after the restart st is at file '$fno', want 1"
