@@ -44,6 +44,9 @@ struct sg_lun {
     bool read_armed;                /* the read (or poll) of the next completion is queued */
     bool poll_then_read;            /* io_uring said EAGAIN to the read: poll, then read() */
     struct sg_io_hdr done;          /* the read's buffer */
+    char *name;                     /* "sg3", for the log */
+    bool told_data_path;            /* logged whether sg does direct I/O */
+    bool maybe_direct;              /* sg may take the next read by direct I/O */
 };
 
 /* Per command, in lun_cmd.priv: the header sg reads and fills in place. */
@@ -86,6 +89,7 @@ int sg_lun_create(int fd, uint32_t default_timeout_ms, void (*finished)(struct l
     lun->base.finished = finished;
     lun->fd = fd;
     lun->default_timeout_ms = default_timeout_ms;
+    lun->maybe_direct = true;   /* until sg says otherwise */
     sg_packid_init(&lun->ids);
     *out = &lun->base;
     return 0;
@@ -128,6 +132,7 @@ static int sg_open(const char *pdev, const struct lun_params *params, struct lun
         return r;
     }
     (*out)->peripheral_type = type;
+    sg_lun_of(*out)->name = strdup(name);   /* NULL: the log says "sg" */
     /* A warning, not a refusal: LIO's pscsi backstore under xen-scsiback
      * also passes through a tape or changer that st or ch holds. */
     char warn[1024];
@@ -142,6 +147,7 @@ static void sg_close(struct lun *l)
     if (close(lun->fd) < 0) {
         /* Nothing to retry: the fd is released either way on Linux. */
     }
+    free(lun->name);
     free(lun);
 }
 
@@ -197,6 +203,12 @@ static enum lun_step sg_start(struct lun *l, struct lun_cmd *cmd, struct io_urin
         lun_cmd_host_error(cmd, XEN_VSCSIIF_RSLT_HOST_ERROR);
         return LUN_DONE;
     }
+    /* By direct I/O the device reads into our buffer, which still holds an
+     * earlier command's data: a read failing with no residual reported
+     * (the driver's claim) would hand that back. sg's own buffer comes
+     * zeroed; so does ours. (BIDIRECTIONAL carries its data-out here.) */
+    if (lun->maybe_direct && cmd->dir == VSCSI_DIR_FROM_DEVICE && cmd->iov_cnt == 1)
+        memset(cmd->iov[0].iov_base, 0, cmd->iov[0].iov_len);
     struct io_uring_sqe *sqe = lun_get_sqe(ring);
     if (!sqe) {
         sg_packid_release(&lun->ids, slot);
@@ -226,6 +238,26 @@ static void finish_ready(struct sg_lun *lun, struct lun_cmd *keep)
     }
 }
 
+/* Once per LUN, at its first data transfer: whether sg granted direct I/O
+ * (SG_FLAG_DIRECT_IO, sg_io.c), which saves it an allocation, a zeroing and
+ * a copy of every large transfer. It declines while the host's
+ * /sys/module/sg/parameters/allow_dio is 0, its default. */
+static void tell_data_path(struct sg_lun *lun, const struct sg_io_hdr *h, const struct lun_cmd *cmd)
+{
+    if (cmd->iov_cnt != 1 || h->dxfer_len == 0)
+        return;
+    lun->maybe_direct = sg_io_was_direct(h);
+    if (lun->told_data_path)
+        return;
+    lun->told_data_path = true;
+    const char *name = lun->name ? lun->name : "sg";
+    if (sg_io_was_direct(h))
+        log_info("%s: direct I/O: data moves between the device and pvscsid's buffers", name);
+    else
+        log_info("%s: no direct I/O: sg copies each transfer through its own buffer "
+                 "(echo 1 > /sys/module/sg/parameters/allow_dio to allow it; pvscsid(8))", name);
+}
+
 /* The completion the read brought back: its command's result, or a bug of
  * ours (never guest data) logged and ignored. */
 static void reaped(struct sg_lun *lun)
@@ -238,6 +270,7 @@ static void reaped(struct sg_lun *lun)
         if (p && !p->has_result && p->pack_id == h->pack_id && h->usr_ptr == cmd) {
             sg_packid_release(&lun->ids, p->slot);
             sg_io_map_result(h, cmd);
+            tell_data_path(lun, h, cmd);
             p->has_result = true;
             return;
         }

@@ -90,6 +90,13 @@ int sg_io_build(struct sg_io_hdr *hdr, struct lun_cmd *cmd, int pack_id,
     }
     hdr->timeout = cmd->timeout_ms ? cmd->timeout_ms : default_timeout_ms;
     hdr->flags = SG_FLAG_Q_AT_TAIL;
+    /* One buffer: ask sg to move the data straight between the device and
+     * it rather than through sg's own buffer, which for transfers beyond
+     * its reserved 32 KiB it allocates, zeroes and copies per command. sg
+     * grants it only where /sys/module/sg/parameters/allow_dio is 1 and
+     * the buffer is aligned; otherwise it copies as without the flag. */
+    if (cmd->iov_cnt == 1)
+        hdr->flags |= SG_FLAG_DIRECT_IO;
     hdr->pack_id = pack_id;
     hdr->usr_ptr = cmd;
     return 0;
@@ -113,6 +120,11 @@ static uint8_t host_byte(const struct sg_io_hdr *hdr)
         driver == SG_IO_DRIVER_HARD)
         return XEN_VSCSIIF_RSLT_HOST_ERROR;
     return XEN_VSCSIIF_RSLT_HOST_OK;   /* OK, SENSE, SOFT, MEDIA: status says it */
+}
+
+bool sg_io_was_direct(const struct sg_io_hdr *hdr)
+{
+    return hdr->dxfer_len > 0 && (hdr->info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO;
 }
 
 void sg_io_map_result(const struct sg_io_hdr *hdr, struct lun_cmd *cmd)

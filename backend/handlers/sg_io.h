@@ -6,6 +6,7 @@
 #ifndef PVSCSID_SG_IO_H
 #define PVSCSID_SG_IO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <scsi/sg.h>
@@ -46,11 +47,16 @@ uint32_t sg_io_default_timeout_ms(int scsi_type);
 /* Fills hdr for cmd: direction, data (none, one buffer, or cmd->iov as an
  * sg iovec list), CDB, sense into cmd->sense, timeout (cmd->timeout_ms or
  * default_timeout_ms), pack_id (>= 0) and usr_ptr = cmd. hdr points into
- * cmd, which must outlive the command. 0, or -EINVAL when cmd cannot go to
+ * cmd, which must outlive the command. A single buffer asks for direct
+ * I/O (SG_FLAG_DIRECT_IO), which sg may decline. 0, or -EINVAL when cmd cannot go to
  * sg (CDB length outside 6..16, unknown direction, data with direction
  * NONE, iov/data_len inconsistent, more than UIO_MAXIOV segments). */
 int sg_io_build(struct sg_io_hdr *hdr, struct lun_cmd *cmd, int pack_id,
                 uint32_t default_timeout_ms);
+
+/* True when sg moved a completed command's data by direct I/O (straight
+ * between the device and our buffer; SG_FLAG_DIRECT_IO granted). */
+bool sg_io_was_direct(const struct sg_io_hdr *hdr);
 
 /* Fills cmd's outputs from a header sg has completed (read back): status,
  * host byte (driver timeout -> TIME_OUT), sense_len, residual. The sense

@@ -298,3 +298,15 @@ int world_ctl(const char *sock, const char *args, char *out, size_t size)
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int world_log_count(const struct daemon_world *w, const char *needle)
+{
+    FILE *f = fopen(w->log_path, "r");
+    char line[1024];
+    int n = 0;
+    while (f && fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    if (f && fclose(f) != 0)
+        n = -1;
+    return n;
+}

@@ -44,6 +44,10 @@ extern bool world_watchdog;
  * into the test's output at world_stop), so a test can read it. */
 extern bool world_capture_log;
 
+/* Lines of the captured log (world_capture_log) containing needle; 0
+ * when there is no log. */
+int world_log_count(const struct daemon_world *w, const char *needle);
+
 /* Starts simulator, xenstored and the daemon (with "-f -w 2" and extra,
  * a NULL-terminated list) under a NOTIFY_SOCKET, as systemd would, and waits for its READY=1. 0 or -1 (reason on stderr). */
 int world_start(struct daemon_world *w, const char *const *extra);

@@ -22,18 +22,6 @@
 #define GUEST 40
 #define CHECK_COND vscsi_rslt(XEN_VSCSIIF_RSLT_HOST_OK, VSCSI_STATUS_CHECK_CONDITION)
 
-static int count_lines(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    int n = 0;
-    while (f && fgets(line, sizeof(line), f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 static struct simfront_cmd run(struct simfront *f, unsigned lun, const uint8_t *cdb,
                                unsigned cdb_len, uint8_t dir, void *buf, uint32_t len)
 {
@@ -160,12 +148,12 @@ static void read_only_and_denied(const char *datapath)
     CHECK(strstr(out, "deny=0x35") != NULL);
 
     /* Logged once per LUN and opcode, never per request. */
-    CHECK_INT_EQ(count_lines(w.log_path, "(opcode 0x2a) refused: the LUN is read-only"), 1);
-    CHECK_INT_EQ(count_lines(w.log_path, "(opcode 0x42) refused"), 1);
-    CHECK_INT_EQ(count_lines(w.log_path, "(opcode 0x35) refused: opcode denied"), 1);
-    CHECK_INT_EQ(count_lines(w.log_path, "(opcode 0x00) refused"), 1);
-    CHECK_INT_EQ(count_lines(w.log_path, "(file; policy: ro)"), 1);
-    CHECK_INT_EQ(count_lines(w.log_path, "(null; policy: rw; denied: 0x00)"), 1);
+    CHECK_INT_EQ(world_log_count(&w, "(opcode 0x2a) refused: the LUN is read-only"), 1);
+    CHECK_INT_EQ(world_log_count(&w, "(opcode 0x42) refused"), 1);
+    CHECK_INT_EQ(world_log_count(&w, "(opcode 0x35) refused: opcode denied"), 1);
+    CHECK_INT_EQ(world_log_count(&w, "(opcode 0x00) refused"), 1);
+    CHECK_INT_EQ(world_log_count(&w, "(file; policy: ro)"), 1);
+    CHECK_INT_EQ(world_log_count(&w, "(null; policy: rw; denied: 0x00)"), 1);
     CHECK_INT_EQ(world_stop(&w), 0);
     simguest_destroy(g);
     world_capture_log = false;

@@ -138,18 +138,6 @@ static long daemon_requests(struct daemon_world *w, uint16_t domid, uint32_t dev
     return n;
 }
 
-static int count_lines(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    int n = 0;
-    while (f && fgets(line, sizeof(line), f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 static void restart_under_load(const char *datapath, bool crash)
 {
     world_capture_log = true;
@@ -243,18 +231,18 @@ static void restart_under_load(const char *datapath, bool crash)
             CHECK_INT_EQ(started, took);
     }
     if (!crash) {
-        CHECK_INT_EQ(count_lines(w.log_path, ": handed over\n"), 2 * nr);
-        CHECK_INT_EQ(count_lines(w.log_path, "resumed from its journal"), 2 * nr);
-        CHECK_INT_EQ(count_lines(w.log_path, "may have run"), 0);
+        CHECK_INT_EQ(world_log_count(&w, ": handed over\n"), 2 * nr);
+        CHECK_INT_EQ(world_log_count(&w, "resumed from its journal"), 2 * nr);
+        CHECK_INT_EQ(world_log_count(&w, "may have run"), 0);
     } else {
-        CHECK_INT_EQ(count_lines(w.log_path, "resumed from its journal"), 2 * nr);
+        CHECK_INT_EQ(world_log_count(&w, "resumed from its journal"), 2 * nr);
         TAP_DIAG("taken over after the kills: %d commands run again, %d answered as lost",
-                 count_lines(w.log_path, "run again"), count_lines(w.log_path, "as lost"));
+                 world_log_count(&w, "run again"), world_log_count(&w, "as lost"));
         /* Disks only here: nothing is answered as lost. */
-        CHECK_INT_EQ(count_lines(w.log_path, "as lost"), 0);
+        CHECK_INT_EQ(world_log_count(&w, "as lost"), 0);
     }
-    CHECK_INT_EQ(count_lines(w.log_path, "overflowed"), 0);
-    CHECK_INT_EQ(count_lines(w.log_path, "shared ring alone"), 0);
+    CHECK_INT_EQ(world_log_count(&w, "overflowed"), 0);
+    CHECK_INT_EQ(world_log_count(&w, "shared ring alone"), 0);
 
     for (int r = 0; r < nr; r++)
         for (int i = 0; i < DEPTH; i++) {

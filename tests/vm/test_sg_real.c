@@ -6,7 +6,8 @@
  * skips with the reason.
  *
  * The cases share one world (daemon, xenstored, guest) and run in order:
- * setup, INQUIRY, READ CAPACITY, write/read/compare, 16 in flight, a bad LBA
+ * setup, INQUIRY, READ CAPACITY, write/read/compare by sg's direct I/O,
+ * 16 in flight, a bad LBA
  * with its sense, a command timeout, the device deleted mid-I/O, QEMU's
  * virtio-scsi disk, whole-HBA mode on a second scsi_debug host (its LUNs
  * leaving and coming back through the kernel's uevents), teardown.
@@ -102,6 +103,12 @@ TEST(setup_attach_scsi_debug)
                           "--datapath", getenv("SG_DATAPATH") ? getenv("SG_DATAPATH") : "copy",
                           NULL};
     TAP_DIAG("datapath %s", args[3]);
+    /* sg's direct I/O allowed, as pvscsid.service does; the tape tier
+     * keeps the kernel's default (0): the copy through sg's buffer. */
+    int e = write_file("/sys/module/sg/parameters/allow_dio", "1");
+    if (e < 0)
+        TAP_DIAG("/sys/module/sg/parameters/allow_dio: %s", strerror(-e));
+    world_capture_log = true;
     REQUIRE(world_start(&S.w, args) == 0);
     S.g = simguest_create(7, 8192, 0);
     REQUIRE(S.g);
@@ -192,6 +199,15 @@ TEST(write_read_compare_sizes)
         lba += 1024;   /* 512 KiB apart */
     }
     CHECK_INT_EQ(bad, 0);
+}
+
+/* The transfers above went by sg's direct I/O: pvscsid asked for it and
+ * sg, allowed by allow_dio, granted it (pvscsid logs which, once). */
+TEST(direct_io_granted_by_sg)
+{
+    NEED_WORLD();
+    CHECK_INT_EQ(world_log_count(&S.w, ": direct I/O: data moves between the device"), 1);
+    CHECK_INT_EQ(world_log_count(&S.w, "no direct I/O"), 0);
 }
 
 #define DEPTH 16
@@ -587,6 +603,14 @@ static int wait_dev_state(int index, int want, int ms)
     return st;
 }
 
+/* Until the backend is Connected (4) again after a reconfiguration
+ * (through Reconfiguring and Reconfigured), at most WAIT_MS. */
+static void wait_be_connected(void)
+{
+    for (long end = ms_now() + WAIT_MS; be_int("state") != 4 && ms_now() < end;)
+        usleep(2000);
+}
+
 /* Every dev-N of vscsi device <host>: "dev-0 2:0:0:0 -> 2:0:0:0 state 4". */
 static void diag_devs(const char *when)
 {
@@ -848,8 +872,7 @@ TEST(hba_lun_deleted_leaves_the_guest)
     CHECK_INT_EQ(st, -1);
     CHECK_INT_EQ(simfront_wait_lun(H.f, &H.lun[1], false, WAIT_MS), 0);
     TAP_DIAG("gone from the guest %ld ms after the delete", ms_now() - t0);
-    for (long end = ms_now() + WAIT_MS; be_int("state") != 4 && ms_now() < end;)
-        usleep(2000);
+    wait_be_connected();
     diag_devs("after the delete");
     CHECK_INT_EQ(be_int("state"), 4);   /* Connected again after the reconfiguration */
     struct vscsi_hctl seen[8];
@@ -892,6 +915,7 @@ TEST(hba_lun_scanned_back_in)
     int i = live_index(H.hctl[1]);
     CHECK(i >= 0);
     CHECK_INT_EQ(wait_dev_state(i, 4, WAIT_MS), 4);
+    wait_be_connected();   /* the frontend acknowledges the reconfiguration */
     diag_devs("after the scan");
     CHECK_INT_EQ(be_int("state"), 4);
     char rel[64];
@@ -927,8 +951,7 @@ TEST(hba_detach_takes_every_lun)
     TAP_DIAG("both gone from the guest after %ld ms", ms_now() - t0);
     struct vscsi_hctl seen[8];
     CHECK_INT_EQ(simfront_luns(H.f, seen, 8), 0);
-    for (long end = ms_now() + WAIT_MS; be_int("state") != 4 && ms_now() < end;)
-        usleep(2000);
+    wait_be_connected();
     diag_devs("after hba-detach");
     for (unsigned l = 0; l < 2; l++)
         CHECK_INT_EQ(live_index(H.hctl[l]), -1);
@@ -972,7 +995,7 @@ TEST(teardown_daemon_clean_exit)
 }
 
 TAP_MAIN(setup_attach_scsi_debug, inquiry_matches_sysfs, read_capacity_matches_dev_size,
-         write_read_compare_sizes, sixteen_in_flight, read_beyond_capacity_sense_intact,
+         write_read_compare_sizes, direct_io_granted_by_sg, sixteen_in_flight, read_beyond_capacity_sense_intact,
          no_stale_data_on_check_condition, command_timeout, device_deleted_mid_io,
          virtio_scsi_disk, hba_attach_second_scsi_debug_host, hba_report_luns_from_the_device,
          hba_luns_do_io, hba_lun_deleted_leaves_the_guest, hba_lun_scanned_back_in,

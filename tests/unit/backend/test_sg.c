@@ -302,6 +302,43 @@ TEST(check_condition_through_fake_sg)
     world_down();
 }
 
+/* While sg may do direct I/O (until a completion says it did not), a
+ * read's buffer is zeroed before it goes: an earlier command's data must
+ * not reach the guest when the device writes nothing and reports no
+ * residual. Once sg declines, the buffer is left to sg's copy. */
+TEST(read_buffer_zeroed_while_sg_may_do_direct_io)
+{
+    uint8_t buf[36];
+    struct iovec iov;
+    struct lun_cmd cmd;
+    struct sg_io_hdr hdr;
+    REQUIRE(world_up(8) == 0);
+
+    memset(buf, 0x5a, sizeof(buf));           /* an earlier command's data */
+    REQUIRE(start_inquiry(&cmd, buf, &iov, &hdr));
+    CHECK_INT_EQ(hdr.flags & SG_FLAG_DIRECT_IO, SG_FLAG_DIRECT_IO);
+    static const uint8_t zero[36];
+    CHECK_MEM_EQ(buf, zero, sizeof(buf));
+    hdr.status = 0x02;                        /* failed, nothing written, resid 0 */
+    hdr.info = SG_INFO_DIRECT_IO;
+    REQUIRE(answer(&hdr));
+    CHECK_INT_EQ(cmd.residual, 0);
+    CHECK_MEM_EQ(buf, zero, sizeof(buf));
+
+    /* sg says it copied (allow_dio 0): from then on the buffer is not touched. */
+    memset(buf, 0x5a, sizeof(buf));
+    REQUIRE(start_inquiry(&cmd, buf, &iov, &hdr));
+    hdr.info = 0;
+    REQUIRE(answer(&hdr));
+    memset(buf, 0x5a, sizeof(buf));
+    REQUIRE(start_inquiry(&cmd, buf, &iov, &hdr));
+    CHECK_INT_EQ(buf[0], 0x5a);
+    CHECK_INT_EQ(buf[35], 0x5a);
+    REQUIRE(answer(&hdr));
+    CHECK_INT_EQ(nr_finished, 3);
+    world_down();
+}
+
 TEST(host_byte_and_timeout_through_fake_sg)
 {
     uint8_t buf[36];
@@ -677,7 +714,8 @@ TEST(real_device_inquiry)
 }
 
 TAP_MAIN(claims_sg_pdevs_only, open_errors, inquiry_through_fake_sg,
-         check_condition_through_fake_sg, host_byte_and_timeout_through_fake_sg,
+         check_condition_through_fake_sg, read_buffer_zeroed_while_sg_may_do_direct_io,
+         host_byte_and_timeout_through_fake_sg,
          completions_in_any_order_reach_their_commands, stray_completions_are_ignored,
          a_failing_device_fails_what_is_in_flight,
          a_refused_command_fails_and_frees_its_pack_id, a_refused_command_does_not_wait_for_others,

@@ -46,7 +46,7 @@ TEST(builds_data_in_single_buffer)
     CHECK_INT_EQ(hdr.dxfer_len, 36);
     CHECK(hdr.dxferp == buf);
     CHECK_INT_EQ(hdr.timeout, 500000);
-    CHECK_INT_EQ(hdr.flags, 0x10);          /* SG_FLAG_Q_AT_TAIL */
+    CHECK_INT_EQ(hdr.flags, 0x10 | 0x01);   /* SG_FLAG_Q_AT_TAIL, SG_FLAG_DIRECT_IO */
     CHECK_INT_EQ(hdr.pack_id, 7);
     CHECK(hdr.usr_ptr == &cmd);
     /* Outputs start cleared. */
@@ -77,6 +77,7 @@ TEST(builds_data_out_iovec_list)
     CHECK_MEM_EQ(hdr.cmdp, write10, 10);
     CHECK_INT_EQ(hdr.timeout, 60000);       /* the guest's, not the default */
     CHECK_INT_EQ(hdr.pack_id, 0);
+    CHECK_INT_EQ(hdr.flags, 0x10);          /* sg takes no direct I/O for a list */
     /* sg reads the list as sg_iovec_t. */
     const sg_iovec_t *list = hdr.dxferp;
     CHECK(list[2].iov_base == c);
@@ -95,6 +96,7 @@ TEST(builds_no_data_and_bidirectional)
     CHECK_INT_EQ(hdr.dxfer_len, 0);
     CHECK_INT_EQ(hdr.iovec_count, 0);
     CHECK_INT_EQ(hdr.timeout, 30000);
+    CHECK_INT_EQ(hdr.flags, 0x10);          /* nothing to move directly */
 
     uint8_t buf[64];
     struct iovec iov = {buf, sizeof(buf)};
@@ -203,6 +205,18 @@ TEST(maps_good)
     CHECK_INT_EQ(cmd.residual, 0);
 }
 
+TEST(tells_direct_io_from_info)
+{
+    struct sg_io_hdr hdr = {.interface_id = 'S', .dxfer_len = 4096};
+    CHECK(!sg_io_was_direct(&hdr));               /* sg copied through its buffer */
+    hdr.info = SG_INFO_DIRECT_IO;
+    CHECK(sg_io_was_direct(&hdr));
+    hdr.info = SG_INFO_DIRECT_IO | SG_INFO_CHECK;  /* other bits do not matter */
+    CHECK(sg_io_was_direct(&hdr));
+    hdr.dxfer_len = 0;                            /* no data: nothing moved */
+    CHECK(!sg_io_was_direct(&hdr));
+}
+
 TEST(maps_check_condition_with_sense)
 {
     /* Fixed-format sense as sg writes it into cmd->sense via sbp. */
@@ -308,6 +322,6 @@ TEST(write_errors_to_host_byte)
 
 TAP_MAIN(default_timeouts_by_type, builds_data_in_single_buffer, builds_data_out_iovec_list,
          builds_no_data_and_bidirectional, builds_sixteen_byte_cdb_and_long_timeout,
-         rejects_what_sg_cannot_take, iovec_count_limit, maps_good,
+         rejects_what_sg_cannot_take, iovec_count_limit, maps_good, tells_direct_io_from_info,
          maps_check_condition_with_sense, clamps_sense_length, passes_host_byte_through,
          maps_driver_status, clamps_residual, write_errors_to_host_byte)
