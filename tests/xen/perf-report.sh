@@ -154,3 +154,8 @@ END {
     if (ncmds) { print ""; print "### commands (round 1)"; print ""; print "```"; for (i = 1; i <= ncmds; i++) print cmds[i]; print "```" }
     if (bad != "") { print ""; print "### runs that failed" bad }
 }'
+# how sg moved pvscsid's data (dom0-perf.sh, pvscsid's log)
+dio=$(grep -ao "pvscsid with sg allow_dio=[01]" "$LOG" | sort -u | sed 's/.*=//' | tr '\n' ' ')
+sgsaid=$(grep -aoE "sg[0-9]+: (no )?direct I/O" "$LOG" | sort | uniq -c | awk '{ $1 = $1 " x"; print }' | paste -sd ';' -)
+echo
+echo "pvscsid's rounds: sg allow_dio ${dio:-not recorded}; pvscsid said: ${sgsaid:-nothing}"

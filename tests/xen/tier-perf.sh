@@ -22,6 +22,8 @@
 #                                      and 1 MiB QD4 run, each backend, last round
 #   XT_PERF_IDLE=5                     seconds of idle CPU sampled per round
 #   XT_PERF_PVSCSID_ARGS="..."         pvscsid's options (default: none but -f)
+#   XT_PERF_SG_DIO=1                   dom0's sg allow_dio during pvscsid's rounds (1, as
+#                                      pvscsid.service sets it; 0: sg copies, the kernel's default)
 #   XT_VERBOSE=1                       the serial console live
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -66,6 +68,7 @@ PERF_PROFILE='${XT_PERF_PROFILE:-1}'
 PERF_PROFILE_JOBS='4k-randread-qd16 1m-read-qd4'
 PERF_IDLE='${XT_PERF_IDLE:-5}'
 PERF_PVSCSID_ARGS='${XT_PERF_PVSCSID_ARGS:-}'
+PERF_SG_DIO='${XT_PERF_SG_DIO:-1}'
 PERF_DISK_MB=128
 PERF_DOMU_MB=512
 EOF

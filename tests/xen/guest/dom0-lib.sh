@@ -45,7 +45,8 @@ start_pvscsid() {
     done
     if [ $i -lt 200 ] && alive; then pass "pvscsid started (pid $PVSCSID), management socket up"
     else
-        alive && a="running" || a="gone"
+        if alive; then a="running"
+        else wait "$PVSCSID"; a="gone, exit status $?"; fi   # 128+N: killed by signal N
         fail "pvscsid did not start (process $PVSCSID $a; pvscsictl: $(head -3 /tmp/pvscsictl.out))"
         sleep 1; cat "$PLOG"; exit 1
     fi

@@ -164,6 +164,11 @@ LUNS=disk
 [ -n "$TAPE" ] && LUNS="disk tape"
 attach_pvscsid() {
     PLOG=/var/log/pvscsid-$1.log
+    # sg's direct I/O, as pvscsid.service allows it (PERF_SG_DIO); it only
+    # concerns programs asking for it: xen-scsiback's rounds do not
+    echo "$PERF_SG_DIO" > /sys/module/sg/parameters/allow_dio ||
+        fail "sg allow_dio=$PERF_SG_DIO"
+    say "pvscsid with sg allow_dio=$(cat /sys/module/sg/parameters/allow_dio)"
     PVSCSID_ARGS="$PERF_PVSCSID_ARGS" start_pvscsid
     # paused: both LUNs go into the new device before the frontend sees it
     xl pause $NAME
