@@ -206,7 +206,10 @@ static enum lun_step sg_start(struct lun *l, struct lun_cmd *cmd, struct io_urin
     /* By direct I/O the device reads into our buffer, which still holds an
      * earlier command's data: a read failing with no residual reported
      * (the driver's claim) would hand that back. sg's own buffer comes
-     * zeroed; so does ours. (BIDIRECTIONAL carries its data-out here.) */
+     * zeroed; so does ours. (BIDIRECTIONAL carries its data-out here.)
+     * Known from the last completion: if allow_dio goes from 0 to 1 while
+     * the LUN is open, the first read after that goes unzeroed; the data
+     * it could show is this ring's own, never another guest's. */
     if (lun->maybe_direct && cmd->dir == VSCSI_DIR_FROM_DEVICE && cmd->iov_cnt == 1)
         memset(cmd->iov[0].iov_base, 0, cmd->iov[0].iov_len);
     struct io_uring_sqe *sqe = lun_get_sqe(ring);
