@@ -52,6 +52,12 @@ static void *run(void *arg)
     struct conn_guard *g = arg;
     pthread_mutex_lock(&g->lock);
     while (!g->stop) {
+        if (!g->head) {
+            /* No connection, no deadline: sleep until one opens (started()
+             * wakes us), so an idle daemon does not wake at all. */
+            pthread_cond_wait(&g->wake, &g->lock);
+            continue;
+        }
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += 200 * 1000 * 1000;
@@ -128,6 +134,8 @@ void conn_guard_started(struct conn_guard *g, int fd, void **ctx)
     e->next = g->head;
     if (g->head)
         g->head->prev = e;
+    else
+        pthread_cond_signal(&g->wake);   /* the first: its deadline needs watching */
     g->head = e;
     pthread_mutex_unlock(&g->lock);
 }

@@ -6,7 +6,7 @@
  * of the connection opening or of the previous answer; while our handler
  * runs the clock stops. A connection past its deadline is shut down (the
  * server then closes it as any broken one). One thread per guard checks
- * five times a second.
+ * five times a second while a connection is open, and sleeps while none is.
  *
  * Wiring (http.c): MHD_OPTION_NOTIFY_CONNECTION calls started/closed; the
  * request handler calls busy(true) before it works and busy(false) after;
