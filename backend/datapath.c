@@ -132,6 +132,7 @@ static void prepare_copy(struct slot *s)
     struct lun_cmd *c = &s->cmd;
     c->iov = s->data.iov;
     c->iov_cnt = 1;
+    c->iov_private = true;
     s->data.iov[0] = (struct iovec){.iov_base = s->data.buf, .iov_len = s->req.data_len};
     if (s->req.dir != VSCSI_DIR_TO_DEVICE && s->req.dir != VSCSI_DIR_BIDIRECTIONAL)
         return;
@@ -186,6 +187,7 @@ int datapath_prepare(struct slot *s)
     s->cmd.data_len = s->req.data_len;
     s->cmd.iov = NULL;
     s->cmd.iov_cnt = 0;
+    s->cmd.iov_private = false;
     s->data.copy_count = 0;
     if (s->req.nr_segs == 0)
         return 0;

@@ -52,6 +52,12 @@ struct lun_cmd {
     unsigned iov_cnt;              /* 0 when there is no data */
     uint32_t data_len;             /* sum of the iov lengths */
     uint32_t timeout_ms;           /* 0: the handler's default */
+    bool iov_private;              /* the buffers are pvscsid's own memory
+                                      (grant copy), not the guest's mapped
+                                      pages: a device may keep references
+                                      to them past the command (zero-copy
+                                      network stacks), which would hold a
+                                      grant mapped after the answer */
     /* Out. */
     uint8_t status;                /* SCSI status byte (GOOD, CHECK CONDITION...) */
     uint8_t host;                  /* XEN_VSCSIIF_RSLT_HOST_* */

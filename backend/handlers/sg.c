@@ -210,7 +210,8 @@ static enum lun_step sg_start(struct lun *l, struct lun_cmd *cmd, struct io_urin
      * Known from the last completion: if allow_dio goes from 0 to 1 while
      * the LUN is open, the first read after that goes unzeroed; the data
      * it could show is this ring's own, never another guest's. */
-    if (lun->maybe_direct && cmd->dir == VSCSI_DIR_FROM_DEVICE && cmd->iov_cnt == 1)
+    if (lun->maybe_direct && cmd->dir == VSCSI_DIR_FROM_DEVICE && cmd->iov_cnt == 1 &&
+        cmd->iov_private)
         memset(cmd->iov[0].iov_base, 0, cmd->iov[0].iov_len);
     struct io_uring_sqe *sqe = lun_get_sqe(ring);
     if (!sqe) {
@@ -247,7 +248,7 @@ static void finish_ready(struct sg_lun *lun, struct lun_cmd *keep)
  * /sys/module/sg/parameters/allow_dio is 0, its default. */
 static void tell_data_path(struct sg_lun *lun, const struct sg_io_hdr *h, const struct lun_cmd *cmd)
 {
-    if (cmd->iov_cnt != 1 || h->dxfer_len == 0)
+    if (cmd->iov_cnt != 1 || !cmd->iov_private || h->dxfer_len == 0)
         return;
     lun->maybe_direct = sg_io_was_direct(h);
     if (lun->told_data_path)

@@ -90,12 +90,16 @@ int sg_io_build(struct sg_io_hdr *hdr, struct lun_cmd *cmd, int pack_id,
     }
     hdr->timeout = cmd->timeout_ms ? cmd->timeout_ms : default_timeout_ms;
     hdr->flags = SG_FLAG_Q_AT_TAIL;
-    /* One buffer: ask sg to move the data straight between the device and
-     * it rather than through sg's own buffer, which for transfers beyond
-     * its reserved 32 KiB it allocates, zeroes and copies per command. sg
-     * grants it only where /sys/module/sg/parameters/allow_dio is 1 and
-     * the buffer is aligned; otherwise it copies as without the flag. */
-    if (cmd->iov_cnt == 1)
+    /* One buffer of our own: ask sg to move the data straight between the
+     * device and it rather than through sg's own buffer, which for
+     * transfers beyond its reserved 32 KiB it allocates, zeroes and copies
+     * per command. sg grants it only where
+     * /sys/module/sg/parameters/allow_dio is 1 and the buffer is aligned;
+     * otherwise it copies as without the flag. Never on the guest's mapped
+     * pages: a lower layer may hold them past the command (iSCSI sends
+     * them zero-copy), gntdev then unmaps the grants late, and the guest,
+     * answered, finds its grants still in use and gives the device up. */
+    if (cmd->iov_cnt == 1 && cmd->iov_private)
         hdr->flags |= SG_FLAG_DIRECT_IO;
     hdr->pack_id = pack_id;
     hdr->usr_ptr = cmd;

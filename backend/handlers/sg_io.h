@@ -47,8 +47,9 @@ uint32_t sg_io_default_timeout_ms(int scsi_type);
 /* Fills hdr for cmd: direction, data (none, one buffer, or cmd->iov as an
  * sg iovec list), CDB, sense into cmd->sense, timeout (cmd->timeout_ms or
  * default_timeout_ms), pack_id (>= 0) and usr_ptr = cmd. hdr points into
- * cmd, which must outlive the command. A single buffer asks for direct
- * I/O (SG_FLAG_DIRECT_IO), which sg may decline. 0, or -EINVAL when cmd cannot go to
+ * cmd, which must outlive the command. A single buffer of pvscsid's own
+ * (iov_private) asks for direct I/O (SG_FLAG_DIRECT_IO), which sg may
+ * decline. 0, or -EINVAL when cmd cannot go to
  * sg (CDB length outside 6..16, unknown direction, data with direction
  * NONE, iov/data_len inconsistent, more than UIO_MAXIOV segments). */
 int sg_io_build(struct sg_io_hdr *hdr, struct lun_cmd *cmd, int pack_id,

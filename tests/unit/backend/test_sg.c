@@ -69,7 +69,7 @@ static struct lun_cmd inquiry_cmd(uint8_t *buf, struct iovec *iov)
 {
     *iov = (struct iovec){buf, 36};
     struct lun_cmd cmd = {.dir = VSCSI_DIR_FROM_DEVICE, .iov = iov, .iov_cnt = 1,
-                          .data_len = 36, .cdb_len = 6};
+                          .data_len = 36, .cdb_len = 6, .iov_private = true};
     memcpy(cmd.cdb, INQUIRY, 6);
     return cmd;
 }
@@ -303,9 +303,10 @@ TEST(check_condition_through_fake_sg)
 }
 
 /* While sg may do direct I/O (until a completion says it did not), a
- * read's buffer is zeroed before it goes: an earlier command's data must
- * not reach the guest when the device writes nothing and reports no
- * residual. Once sg declines, the buffer is left to sg's copy. */
+ * read's buffer of pvscsid's own is zeroed before it goes: an earlier
+ * command's data must not reach the guest when the device writes nothing
+ * and reports no residual. Once sg declines, the buffer is left to sg's
+ * copy; the guest's mapped pages never get direct I/O. */
 TEST(read_buffer_zeroed_while_sg_may_do_direct_io)
 {
     uint8_t buf[36];
@@ -336,6 +337,19 @@ TEST(read_buffer_zeroed_while_sg_may_do_direct_io)
     CHECK_INT_EQ(buf[35], 0x5a);
     REQUIRE(answer(&hdr));
     CHECK_INT_EQ(nr_finished, 3);
+    world_down();
+
+    /* The guest's mapped pages (grant map): no direct I/O asked, never
+     * zeroed, whatever sg did before. */
+    REQUIRE(world_up(8) == 0);
+    memset(buf, 0x5a, sizeof(buf));
+    cmd = inquiry_cmd(buf, &iov);
+    cmd.iov_private = false;
+    REQUIRE(lun->ops->start(lun, &cmd, &ring) == LUN_PENDING);
+    REQUIRE(peer_recv(&hdr) == (ssize_t)sizeof(hdr));
+    CHECK_INT_EQ(hdr.flags & SG_FLAG_DIRECT_IO, 0);
+    CHECK_INT_EQ(buf[0], 0x5a);
+    REQUIRE(answer(&hdr));
     world_down();
 }
 

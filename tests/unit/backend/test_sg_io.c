@@ -30,7 +30,7 @@ TEST(builds_data_in_single_buffer)
     uint8_t buf[36];
     struct iovec iov = {buf, sizeof(buf)};
     struct lun_cmd cmd = {.dir = VSCSI_DIR_FROM_DEVICE, .iov = &iov, .iov_cnt = 1,
-                          .data_len = sizeof(buf)};
+                          .data_len = sizeof(buf), .iov_private = true};
     struct sg_io_hdr hdr;
     memset(&hdr, 0xa5, sizeof(hdr));
     set_cdb(&cmd, INQUIRY, 6);
@@ -56,6 +56,10 @@ TEST(builds_data_in_single_buffer)
     CHECK_INT_EQ(hdr.driver_status, 0);
     CHECK_INT_EQ(hdr.resid, 0);
     CHECK_INT_EQ(hdr.info, 0);
+    /* The guest's mapped pages (grant map): never direct I/O. */
+    cmd.iov_private = false;
+    CHECK_INT_EQ(sg_io_build(&hdr, &cmd, 7, 500000), 0);
+    CHECK_INT_EQ(hdr.flags, 0x10);
 }
 
 TEST(builds_data_out_iovec_list)
