@@ -90,7 +90,9 @@ stream_records() {
 read_file_records() {
     RS_READ=0; : > "$1"
     exec 3<"$T"
-    while dd bs=$REC count=1 2>/dev/null <&3 > /tmp/rec && [ -s /tmp/rec ]; do
+    # at most 200 records (a stream is 161): a file that does not end
+    # where it should must fail here, not fill /tmp
+    while [ $RS_READ -lt 200 ] && dd bs=$REC count=1 2>/dev/null <&3 > /tmp/rec && [ -s /tmp/rec ]; do
         cat /tmp/rec >> "$1"; RS_READ=$((RS_READ + 1))
     done
     exec 3<&-
